@@ -1,0 +1,65 @@
+"""Who is on a WebSocket: a browser by its session cookie (origin checked), an API client by JWT."""
+
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.contrib.auth.models import AnonymousUser
+
+from accounts import jwt
+from accounts.services import SESSION_ID_KEY
+
+ASGIApp = Any
+SCOPE_SESSION_ID = "onyx_sid"
+
+
+def bearer_token(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            kind, _, token = value.decode("latin1").partition(" ")
+            if kind.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+class BearerTokenAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        try:
+            user, session = await database_sync_to_async(jwt.session_for_access_token)(
+                bearer_token(scope) or ""
+            )
+            scope["user"], scope[SCOPE_SESSION_ID] = user, session.sid
+        except jwt.SessionEnded:
+            scope["user"], scope[SCOPE_SESSION_ID] = AnonymousUser(), None
+        return await super().__call__(scope, receive, send)
+
+
+class CookieSessionIdMiddleware(BaseMiddleware):
+    """Runs inside AuthMiddlewareStack: copies the registry id out of the Django session."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        scope[SCOPE_SESSION_ID] = await database_sync_to_async(self._session_id)(scope)
+        return await super().__call__(scope, receive, send)
+
+    @staticmethod
+    def _session_id(scope: dict[str, Any]) -> str | None:
+        session = scope.get("session")
+        return session.get(SESSION_ID_KEY) if session is not None else None
+
+
+def websocket_auth(inner: ASGIApp) -> ASGIApp:
+    # A browser cannot set an Authorization header on a WebSocket, so the bearer path needs no
+    # origin check; the cookie path does, or any site could ride on the user's cookie.
+    by_cookie = AllowedHostsOriginValidator(AuthMiddlewareStack(CookieSessionIdMiddleware(inner)))
+    by_bearer = BearerTokenAuthMiddleware(inner)
+
+    async def route(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if bearer_token(scope) is not None:
+            return await by_bearer(scope, receive, send)
+        return await by_cookie(scope, receive, send)
+
+    return route

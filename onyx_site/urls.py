@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.views.defaults import page_not_found
+from django.views.generic import RedirectView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+
+class ApiRootView(APIView):
+    """Entry point of the browsable API."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "token": reverse("api-token", request=request),
+                "token_refresh": reverse("api-token-refresh", request=request),
+                "me": reverse("api-me", request=request),
+                "sessions": reverse("api-sessions", request=request),
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+            }
+        )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
+
+urlpatterns = [
+    path("", login_not_required(RedirectView.as_view(url="/chats/", permanent=False))),
+    path("", include("accounts.urls")),
+    path("chats/", include("chats.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", ApiRootView.as_view(), name="api-root"),
+    path("api/auth/", include("accounts.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+]

@@ -1,0 +1,84 @@
+"""The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from accounts import session_registry
+from accounts.models import User
+from tests.asgi_server import running_asgi_server
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def base_url(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # Playwright's sync API keeps an event loop running in this thread; Django would take
+    # every ORM call made by the test itself for one made from async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with running_asgi_server() as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def _sign_in(page: Page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/chats/")
+    expect(page).to_have_url(f"{base_url}/login/?next=/chats/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{base_url}/chats/")
+
+
+def test_sign_in_see_chats_sign_out(base_url: str, browser: Browser) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = browser.new_page()
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=email]", "alice@example.com")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    expect(page.locator(".form-errors")).to_contain_text("do not match an account")
+
+    _sign_in(page, base_url, "alice@example.com")
+    expect(page.locator("h1")).to_have_text("Chats")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "onyx_session")
+    assert cookie["httpOnly"] is True
+    assert page.evaluate("document.cookie").find("onyx_session") == -1
+
+    page.click("[data-testid=logout]")
+    expect(page).to_have_url(f"{base_url}/login/")
+    expect(page.locator(".messages")).to_contain_text("You are signed out.")
+    assert session_registry.list_sessions(alice.pk) == []
+
+
+def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser: Browser) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    laptop = browser.new_context().new_page()
+    phone = browser.new_context().new_page()
+    _sign_in(laptop, base_url, alice.email)
+    _sign_in(phone, base_url, alice.email)
+    expect(phone.locator("html")).to_have_attribute("data-live", "open")
+
+    laptop.goto(f"{base_url}/account/sessions/")
+    expect(laptop.locator("tbody tr")).to_have_count(2)
+    laptop.locator("tbody tr:not(.current) button").click()
+    expect(laptop.locator(".messages")).to_contain_text("That session is signed out.")
+
+    # The phone's tab is told at once, without reloading, and a reload lands on the login page.
+    expect(phone.locator("#session-banner")).to_be_visible()
+    expect(phone.locator("#session-banner")).to_contain_text("Sign in again")
+    phone.reload()
+    expect(phone).to_have_url(f"{base_url}/login/?next=/chats/")
+    expect(phone.locator(".messages")).to_contain_text("Your session expired. Sign in again.")
