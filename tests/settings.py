@@ -24,3 +24,7 @@ os.environ.setdefault("DEBUG", "true")
 os.environ["REDIS_URL"] = _with_test_db(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 from onyx_site.settings import *  # noqa: E402, F403
+
+# Connections opened by server threads (uvicorn in browser tests, the reply runner) must close
+# after use, or PostgreSQL refuses to drop the test database at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
