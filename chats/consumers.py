@@ -3,6 +3,7 @@
 import asyncio
 from contextlib import suppress
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -33,8 +34,30 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in (events.user_group(user.pk), events.session_group(session.sid)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
+        self.user_id: int = user.pk
         self.recheck_task = asyncio.create_task(self._close_when_session_ends())
-        await self.send_json({"type": "hello", "user_id": user.pk})
+        seq = await database_sync_to_async(events.current_seq)(user.pk)
+        await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
+        last_seq = self._last_seq_asked()
+        if last_seq is not None:
+            await self._replay_since(last_seq)
+
+    def _last_seq_asked(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        try:
+            return int(query["last_seq"][0])
+        except (KeyError, ValueError, IndexError):
+            return None
+
+    async def _replay_since(self, last_seq: int) -> None:
+        # Joined the group first, so nothing published from now on is missed; an event that
+        # arrives both ways is told apart by its seq on the client.
+        missed = await database_sync_to_async(events.events_since)(self.user_id, last_seq)
+        if missed.too_old:
+            await self.send_json({"type": "resync", "reason": "Too much was missed; reload."})
+            return
+        for event in missed.events:
+            await self.send_json(event)
 
     async def disconnect(self, code: int) -> None:
         if self.recheck_task is not None:
@@ -43,8 +66,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.recheck_task
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        """Clients only send pings, acknowledgements and typing notices; sending messages
+        goes through HTTP so it is validated and idempotent."""
+        if not isinstance(content, dict) or self.session_id is None:
+            return
+        kind = content.get("type")
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "typing" and isinstance(content.get("chat_id"), int):
+            await events.asend_ephemeral(
+                self.user_id,
+                {
+                    "type": "typing",
+                    "who": "user",
+                    "chat_id": content["chat_id"],
+                    "on": bool(content.get("on")),
+                    "origin": self.channel_name,
+                },
+            )
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        """group_send(type="live.event"): an event for this user, published by events.py."""
+        event = message["event"]
+        if event.get("origin") == self.channel_name:
+            return  # this tab's own typing notice
+        await self.send_json({k: v for k, v in event.items() if k != "origin"})
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """group_send(type="session.revoked"): sign-out, revocation or expiry elsewhere."""

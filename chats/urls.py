@@ -4,4 +4,9 @@ from chats import views
 
 urlpatterns = [
     path("", views.chat_list_page, name="chat-list"),
+    path("new/", views.new_chat_page, name="chat-new"),
+    path("<int:chat_id>/", views.chat_detail_page, name="chat-detail"),
+    path("<int:chat_id>/send/", views.send_message_page, name="chat-send"),
+    path("<int:chat_id>/rename/", views.rename_chat_page, name="chat-rename"),
+    path("<int:chat_id>/delete/", views.delete_chat_page, name="chat-delete"),
 ]

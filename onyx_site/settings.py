@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "channels",
     "rest_framework",
     "drf_spectacular",
@@ -171,6 +172,20 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.lockout_response"
 AXES_VERBOSE = False
+
+# --- Chats and the AI behind them -----------------------------------------------
+
+# Any OpenAI-compatible /v1 server (OpenAI, Ollama, vLLM, llama.cpp, LiteLLM); unset = built-in.
+ONYX_LLM_BASE_URL = env.str("ONYX_LLM_BASE_URL", default="")
+ONYX_LLM_API_KEY = env.str("ONYX_LLM_API_KEY", default="")
+ONYX_LLM_MODEL = env.str("ONYX_LLM_MODEL", default="")
+ONYX_LLM_CONNECT_TIMEOUT = env.float("ONYX_LLM_CONNECT_TIMEOUT", default=10.0)
+ONYX_LLM_READ_TIMEOUT = env.float("ONYX_LLM_READ_TIMEOUT", default=120.0)
+if ONYX_LLM_BASE_URL and not ONYX_LLM_MODEL:
+    raise ImproperlyConfigured("ONYX_LLM_MODEL must name a model when ONYX_LLM_BASE_URL is set.")
+ONYX_SEND_RATE_PER_MINUTE = env.int("ONYX_SEND_RATE_PER_MINUTE", default=30)
+# Seconds between the built-in provider's words: it streams like a real model.
+ONYX_BUILTIN_WORD_DELAY = env.float("ONYX_BUILTIN_WORD_DELAY", default=0.03)
 
 # --- API ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ class ApiRootView(APIView):
                 "token_refresh": reverse("api-token-refresh", request=request),
                 "me": reverse("api-me", request=request),
                 "sessions": reverse("api-sessions", request=request),
+                "chats": reverse("api-chat-list", request=request),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }
@@ -47,6 +48,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/auth/", include("accounts.api_urls")),
+    path("api/", include("chats.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),

@@ -1,17 +1,25 @@
 """Named users and clients for tests, against the real PostgreSQL and Redis of `make test`."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
+from playwright.sync_api import Browser, sync_playwright
 
 from accounts import session_registry
 from accounts.models import User
+from chats.models import ChatSession
+from tests.asgi_server import running_asgi_server
 
 PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(autouse=True)
-def clean_redis() -> None:
+def clean_redis() -> Iterator[None]:
     session_registry.redis_client().flushdb()
+    yield
+    # A reply still being written must not outlive its test's database.
+    wait_for_replies()
 
 
 def make_user(email: str, **extra: object) -> User:
@@ -69,3 +77,39 @@ def bob_client(bob: User) -> Client:
 @pytest.fixture
 def alice_tokens(alice: User) -> dict[str, str]:
     return api_tokens(Client(), alice)
+
+
+@pytest.fixture
+def alice_chat(alice: User) -> ChatSession:
+    return ChatSession.objects.create(owner=alice, title="Alice's plans")
+
+
+@pytest.fixture
+def bob_chat(bob: User) -> ChatSession:
+    return ChatSession.objects.create(owner=bob, title="Bob's secrets")
+
+
+def wait_for_replies() -> None:
+    from chats import generation
+
+    generation.runner.wait_idle(timeout=30)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def base_url(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # Playwright's sync API keeps an event loop running in this thread; Django would take
+    # every ORM call made by the test itself for one made from async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with running_asgi_server() as url:
+        yield url
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()

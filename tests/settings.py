@@ -28,3 +28,6 @@ from onyx_site.settings import *  # noqa: E402, F403
 # Connections opened by server threads (uvicorn in browser tests, the reply runner) must close
 # after use, or PostgreSQL refuses to drop the test database at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# The built-in provider streams instantly unless a test asks for a visible stream.
+ONYX_BUILTIN_WORD_DELAY = 0.0

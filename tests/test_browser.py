@@ -1,38 +1,16 @@
 """The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from accounts import session_registry
 from accounts.models import User
-from tests.asgi_server import running_asgi_server
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 
-
-@pytest.fixture
-def base_url(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    # Playwright's sync API keeps an event loop running in this thread; Django would take
-    # every ORM call made by the test itself for one made from async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with running_asgi_server() as url:
-        yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def _sign_in(page: Page, base_url: str, email: str) -> None:
+def sign_in_page(page: Page, base_url: str, email: str) -> None:
     page.goto(f"{base_url}/chats/")
     expect(page).to_have_url(f"{base_url}/login/?next=/chats/")
     page.fill("input[name=email]", email)
@@ -50,7 +28,7 @@ def test_sign_in_see_chats_sign_out(base_url: str, browser: Browser) -> None:
     page.click("button[type=submit]")
     expect(page.locator(".form-errors")).to_contain_text("do not match an account")
 
-    _sign_in(page, base_url, "alice@example.com")
+    sign_in_page(page, base_url, "alice@example.com")
     expect(page.locator("h1")).to_have_text("Chats")
     expect(page.locator("html")).to_have_attribute("data-live", "open")
     cookie = next(c for c in page.context.cookies() if c["name"] == "onyx_session")
@@ -67,8 +45,8 @@ def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     laptop = browser.new_context().new_page()
     phone = browser.new_context().new_page()
-    _sign_in(laptop, base_url, alice.email)
-    _sign_in(phone, base_url, alice.email)
+    sign_in_page(laptop, base_url, alice.email)
+    sign_in_page(phone, base_url, alice.email)
     expect(phone.locator("html")).to_have_attribute("data-live", "open")
 
     laptop.goto(f"{base_url}/account/sessions/")

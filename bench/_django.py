@@ -1,0 +1,35 @@
+"""Shared set-up for the benchmarks: development settings on a scratch database."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # Persistent connections as in production, and a database of the benchmarks' own.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 60
+    settings.DATABASES["default"]["TEST"]["NAME"] = "bench_onyx"
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    from django.db import connection
+
+    # A throwaway test database, exactly as the test suite makes one.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    from accounts import session_registry
+
+    session_registry.redis_client().flushdb()
+
+
+def teardown() -> None:
+    from django.db import connection
+
+    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)

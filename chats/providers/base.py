@@ -1,0 +1,56 @@
+"""The interface every AI provider implements: a conversation in, text chunks out."""
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class PromptMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of one of the user's files offered to the provider as context (files feature)."""
+
+    file_id: int
+    file_name: str
+    text: str
+
+
+@dataclass
+class ReplyStats:
+    """Filled in by the provider while it streams, where the server reports them."""
+
+    model: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A failure worded for the person reading the chat, e.g. "The language model at
+    http://127.0.0.1:11434 did not answer within 60 seconds."."""
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    def stream_reply(
+        self,
+        messages: Sequence[PromptMessage],
+        *,
+        passages: Sequence[Passage] = (),
+        stats: ReplyStats,
+    ) -> AsyncIterator[str]:
+        """Yield the reply's text in chunks as it is generated.
+
+        Raise ProviderError for anything the user should be told (refused connection, timeout,
+        HTTP error, a stream cut short). The caller cancels by closing the iterator
+        (`aclose()`) or cancelling its task; the provider must then release its connection.
+        """
+        ...

@@ -1,0 +1,78 @@
+"""The JSON shape of chats and messages, the same in the API and in live events."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from chats.models import ChatMessage, ChatSession
+from chats.rendering import render_assistant_markdown, render_user_text
+from onyx_site import events
+
+MAX_MESSAGE_CHARS = 32_000
+MAX_TITLE_CHARS = 200
+
+
+class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
+    title = serializers.CharField(max_length=MAX_TITLE_CHARS, allow_blank=True, required=False)
+
+    class Meta:
+        model = ChatSession
+        fields = ["id", "title", "pinned", "archived", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
+    html = serializers.SerializerMethodField()
+    chat_id = serializers.IntegerField(read_only=True)
+    reply_to_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ChatMessage
+        fields = [
+            "id",
+            "chat_id",
+            "role",
+            "content",
+            "html",
+            "status",
+            "error",
+            "model_name",
+            "prompt_tokens",
+            "completion_tokens",
+            "client_id",
+            "reply_to_id",
+            "superseded",
+            "feedback",
+            "feedback_comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: ChatMessage) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not instance.is_finished and instance.role == ChatMessage.Role.ASSISTANT:
+            # Mid-reply, the text so far lives in Redis, not yet in PostgreSQL.
+            text, _ = events.reply_snapshot(instance.owner_id, instance.pk)
+            data["content"] = text
+            data["html"] = render_assistant_markdown(text)
+        return data
+
+    def get_html(self, message: ChatMessage) -> str:
+        if message.role == ChatMessage.Role.USER:
+            return render_user_text(message.content)
+        return render_assistant_markdown(message.content)
+
+
+class PostMessageSerializer(serializers.Serializer[Any]):
+    content = serializers.CharField(max_length=MAX_MESSAGE_CHARS, trim_whitespace=False)
+    client_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
+
+    def validate_content(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("Write a message first.")
+        return value
+
+
+class FeedbackSerializer(serializers.Serializer[Any]):
+    value = serializers.ChoiceField(choices=[1, -1], allow_null=True)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

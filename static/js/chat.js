@@ -1,0 +1,274 @@
+// The chat page: sending through the API, and live updates of the history.
+import { onLiveEvent, reportSessionEnded, sendLive, showToast } from "./live.js";
+
+const chat = document.getElementById("chat");
+const chatId = Number(chat.dataset.chatId);
+const apiUrl = chat.dataset.api;
+const history = document.getElementById("history");
+const composer = document.getElementById("composer");
+const textarea = composer.querySelector("textarea");
+const composerError = composer.querySelector("[data-role=composer-error]");
+const typing = document.getElementById("typing");
+const csrfToken = composer.querySelector("[name=csrfmiddlewaretoken]").value;
+const sendWithCtrl = document.documentElement.dataset.sendShortcut === "ctrl_enter";
+
+async function api(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.status === 403) {
+    reportSessionEnded(data.detail);
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function errorText(data) {
+  if (data.errors) return Object.values(data.errors).flat().join(" ");
+  return data.detail || "Something went wrong. Try again.";
+}
+
+function button(action, label, extra = {}) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "small";
+  element.dataset.action = action;
+  element.textContent = label;
+  Object.assign(element.dataset, extra.data || {});
+  if (extra.aria) element.setAttribute("aria-label", extra.aria);
+  return element;
+}
+
+// Mirrors templates/chats/_message.html.
+function buildBubble(message) {
+  const finished = ["done", "stopped", "failed"].includes(message.status);
+  const bubble = document.createElement("article");
+  bubble.className = `bubble ${message.role} status-${message.status}`;
+  bubble.id = `message-${message.id}`;
+  bubble.dataset.messageId = message.id;
+  bubble.dataset.role = message.role;
+  bubble.dataset.status = message.status;
+  const body = document.createElement("div");
+  body.className = "body";
+  if (message.role === "assistant" && !finished) {
+    const text = document.createElement("div");
+    text.className = "streaming-text";
+    text.textContent = message.content || "";
+    body.appendChild(text);
+    bubble.dataset.offset = String((message.content || "").length);
+  } else {
+    body.innerHTML = message.html; // rendered and sanitised on the server
+  }
+  bubble.appendChild(body);
+  if (message.status === "failed") {
+    const error = document.createElement("p");
+    error.className = "error-text";
+    error.setAttribute("role", "alert");
+    error.textContent = message.error || "The reply failed.";
+    bubble.appendChild(error);
+  }
+  if (message.status === "stopped") {
+    const note = document.createElement("p");
+    note.className = "muted small";
+    note.textContent = "Stopped.";
+    bubble.appendChild(note);
+  }
+  if (message.role === "assistant") {
+    const tools = document.createElement("div");
+    tools.className = "tools";
+    const stop = button("stop", "Stop");
+    stop.hidden = finished;
+    const rest = [
+      button("copy", "Copy"),
+      button("regenerate", "Regenerate"),
+      button("feedback", "👍", { data: { value: "1" }, aria: "Good reply" }),
+      button("feedback", "👎", { data: { value: "-1" }, aria: "Bad reply" }),
+    ];
+    for (const element of rest) {
+      element.hidden = !finished;
+      if (element.dataset.value && Number(element.dataset.value) === message.feedback) {
+        element.classList.add("chosen");
+      }
+      element.setAttribute("aria-pressed", element.classList.contains("chosen") ? "true" : "false");
+    }
+    tools.append(stop, ...rest);
+    if (message.model_name) {
+      const model = document.createElement("span");
+      model.className = "muted small model";
+      model.textContent = message.model_name;
+      tools.appendChild(model);
+    }
+    bubble.appendChild(tools);
+  }
+  return bubble;
+}
+
+function placeBubble(message) {
+  history.querySelector("[data-role=empty]")?.remove();
+  const existing = document.getElementById(`message-${message.id}`);
+  const bubble = buildBubble(message);
+  if (existing) {
+    existing.replaceWith(bubble);
+  } else {
+    const later = [...history.querySelectorAll("[data-message-id]")].find(
+      (other) => Number(other.dataset.messageId) > message.id,
+    );
+    history.insertBefore(bubble, later || null);
+  }
+  return bubble;
+}
+
+function scrollToEnd() {
+  window.scrollTo({ top: document.body.scrollHeight });
+}
+
+// Deltas carry the offset they start at, so a repeat or an overlap with the text the page
+// was rendered with is trimmed instead of doubled; a gap means we fetch the message.
+function applyDelta(event) {
+  let bubble = document.getElementById(`message-${event.message_id}`);
+  if (!bubble) {
+    bubble = placeBubble({ id: event.message_id, role: "assistant", status: "streaming", content: "" });
+  }
+  const text = bubble.querySelector(".streaming-text");
+  if (!text) return; // already completed
+  const have = Number(bubble.dataset.offset || 0);
+  const offset = typeof event.offset === "number" ? event.offset : have;
+  if (offset > have) {
+    refreshMessage(event.message_id);
+    return;
+  }
+  const fresh = event.delta.slice(have - offset);
+  if (fresh) {
+    text.textContent += fresh;
+    bubble.dataset.offset = String(have + fresh.length);
+    scrollToEnd();
+  }
+}
+
+async function refreshMessage(messageId) {
+  const response = await fetch(`${apiUrl}${messageId}/`, { headers: { Accept: "application/json" } });
+  if (response.ok) placeBubble(await response.json());
+}
+
+async function reloadHistory() {
+  const response = await fetch(`${apiUrl}?page_size=200`, { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  const page = await response.json();
+  history.replaceChildren();
+  for (const message of page.results.reverse()) placeBubble(message);
+}
+
+onLiveEvent((event) => {
+  if (event.type === "resync") {
+    reloadHistory();
+    return;
+  }
+  if (event.type === "chat.deleted" && event.chat_id === chatId) {
+    composer.querySelectorAll("textarea, button").forEach((element) => { element.disabled = true; });
+    showToast("This chat was deleted in another tab.", "error", "/chats/");
+    return;
+  }
+  if (event.type === "chat.updated" && event.chat.id === chatId) {
+    document.querySelector("[data-testid=chat-title]").textContent = event.chat.title || "New chat";
+    return;
+  }
+  if (event.chat_id !== chatId) return;
+  switch (event.type) {
+    case "message.created":
+      if (!document.getElementById(`message-${event.message.id}`)) placeBubble(event.message);
+      scrollToEnd();
+      break;
+    case "message.delta":
+      applyDelta(event);
+      break;
+    case "message.completed":
+    case "message.failed":
+    case "message.updated":
+      placeBubble(event.message);
+      break;
+    case "message.superseded":
+      document.getElementById(`message-${event.message.id}`)?.remove();
+      break;
+    case "typing":
+      if (event.who !== "user") typing.hidden = !event.on;
+      break;
+    default:
+      break;
+  }
+});
+
+async function send() {
+  const content = textarea.value;
+  if (!content.trim()) {
+    composerError.textContent = "Write a message first.";
+    composerError.hidden = false;
+    return;
+  }
+  composerError.hidden = true;
+  const clientId = crypto.randomUUID();
+  const result = await api(apiUrl, { content, client_id: clientId });
+  if (!result.ok) {
+    composerError.textContent = errorText(result.data);
+    composerError.hidden = false;
+    return;
+  }
+  textarea.value = "";
+  placeBubble(result.data.user_message);
+  if (!document.getElementById(`message-${result.data.reply.id}`)) placeBubble(result.data.reply);
+  scrollToEnd();
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+
+let lastTypingPing = 0;
+textarea.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.isComposing) return;
+  const wantsSend = sendWithCtrl ? event.ctrlKey || event.metaKey : !event.shiftKey;
+  if (wantsSend) {
+    event.preventDefault();
+    send();
+  }
+});
+textarea.addEventListener("input", () => {
+  if (Date.now() - lastTypingPing > 3000) {
+    lastTypingPing = Date.now();
+    sendLive({ type: "typing", chat_id: chatId, on: true });
+  }
+});
+
+history.addEventListener("click", async (event) => {
+  const control = event.target.closest("button[data-action]");
+  if (!control) return;
+  const bubble = control.closest("[data-message-id]");
+  const messageId = bubble.dataset.messageId;
+  const action = control.dataset.action;
+  if (action === "copy") {
+    await navigator.clipboard.writeText(bubble.querySelector(".body").innerText);
+    showToast("Copied.");
+    return;
+  }
+  let body;
+  if (action === "feedback") {
+    const value = Number(control.dataset.value);
+    body = { value: control.classList.contains("chosen") ? null : value };
+  }
+  const result = await api(`${apiUrl}${messageId}/${action}/`, body);
+  if (!result.ok) {
+    showToast(errorText(result.data), "error");
+    return;
+  }
+  if (action === "regenerate") {
+    bubble.remove();
+    placeBubble(result.data);
+  } else if (action === "feedback") {
+    placeBubble(result.data);
+  }
+});
+
+scrollToEnd();

@@ -1,0 +1,364 @@
+"""The chats API: chats, messages, replies, and nobody else's data."""
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from chats.models import ChatMessage, ChatSession
+from tests.conftest import api_tokens, bearer, wait_for_replies
+
+
+def _client(user: User) -> tuple[Client, dict[str, str]]:
+    return Client(), bearer(api_tokens(Client(), user)["access"])
+
+
+def _post(client: Client, path: str, body: Any, headers: dict[str, str]) -> Any:
+    return client.post(path, json.dumps(body), content_type="application/json", headers=headers)
+
+
+def _send(
+    client: Client, headers: dict[str, str], chat: ChatSession, content: str, **extra: Any
+) -> Any:
+    return _post(client, f"/api/chats/{chat.pk}/messages/", {"content": content, **extra}, headers)
+
+
+@pytest.mark.django_db
+def test_alice_creates_lists_renames_and_deletes_a_chat(alice: User) -> None:
+    client, headers = _client(alice)
+    created = _post(client, "/api/chats/", {}, headers)
+    assert created.status_code == 201
+    chat_id = created.json()["id"]
+    listed = client.get("/api/chats/", headers=headers).json()
+    assert [chat["id"] for chat in listed["results"]] == [chat_id]
+    renamed = client.patch(
+        f"/api/chats/{chat_id}/",
+        json.dumps({"title": "Trip"}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert renamed.json()["title"] == "Trip"
+    assert client.delete(f"/api/chats/{chat_id}/", headers=headers).status_code == 204
+    assert not ChatSession.objects.for_user(alice).exists()
+
+
+@pytest.mark.django_db
+def test_bob_gets_404_for_everything_of_alices(
+    alice: User, bob: User, alice_chat: ChatSession
+) -> None:
+    message = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", content="secret", status="done"
+    )
+    client, headers = _client(bob)
+    base = f"/api/chats/{alice_chat.pk}"
+    assert client.get(f"{base}/", headers=headers).status_code == 404
+    assert (
+        client.patch(f"{base}/", "{}", content_type="application/json", headers=headers).status_code
+        == 404
+    )
+    assert client.delete(f"{base}/", headers=headers).status_code == 404
+    assert client.get(f"{base}/messages/", headers=headers).status_code == 404
+    assert client.get(f"{base}/messages/{message.pk}/", headers=headers).status_code == 404
+    assert _send(client, headers, alice_chat, "hi").status_code == 404
+    for action in ("stop", "regenerate", "feedback"):
+        response = _post(client, f"{base}/messages/{message.pk}/{action}/", {"value": 1}, headers)
+        assert response.status_code == 404, action
+        assert response.json() == {"detail": "Not found."} or "detail" in response.json()
+    assert client.get(f"{base}/export/", headers=headers).status_code == 404
+    assert ChatSession.objects.for_user(alice).filter(pk=alice_chat.pk).exists()
+    message.refresh_from_db()
+    assert message.feedback is None
+
+
+@pytest.mark.django_db
+def test_posting_saves_the_message_and_a_pending_reply_at_once(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    client, headers = _client(alice)
+    response = _send(client, headers, alice_chat, "Plan a picnic")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["user_message"]["content"] == "Plan a picnic"
+    assert body["user_message"]["role"] == "user"
+    assert body["reply"]["status"] == "pending"
+    assert body["reply"]["reply_to_id"] == body["user_message"]["id"]
+    assert ChatMessage.objects.for_user(alice).filter(chat=alice_chat).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_repeated_client_id_returns_the_original(alice: User, alice_chat: ChatSession) -> None:
+    client, headers = _client(alice)
+    first = _send(client, headers, alice_chat, "Once", client_id="tab-1-msg-1")
+    again = _send(client, headers, alice_chat, "Once", client_id="tab-1-msg-1")
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["user_message"]["id"] == first.json()["user_message"]["id"]
+    assert again.json()["reply"]["id"] == first.json()["reply"]["id"]
+    assert ChatMessage.objects.for_user(alice).count() == 2
+
+
+@pytest.mark.django_db
+def test_client_ids_are_per_user(
+    alice: User, bob: User, alice_chat: ChatSession, bob_chat: ChatSession
+) -> None:
+    alice_client, alice_headers = _client(alice)
+    bob_client, bob_headers = _client(bob)
+    assert _send(alice_client, alice_headers, alice_chat, "a", client_id="same").status_code == 201
+    bob_post = _send(bob_client, bob_headers, bob_chat, "b", client_id="same")
+    assert bob_post.status_code == 201
+    assert bob_post.json()["user_message"]["content"] == "b"
+
+
+@pytest.mark.django_db
+def test_empty_and_oversized_messages_are_400s_and_store_nothing(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    client, headers = _client(alice)
+    empty = _send(client, headers, alice_chat, "   ")
+    assert empty.status_code == 400
+    assert empty.json()["errors"]["content"] == ["Write a message first."]
+    huge = _send(client, headers, alice_chat, "x" * 32_001)
+    assert huge.status_code == 400
+    assert "32000" in json.dumps(huge.json()) or "32,000" in json.dumps(huge.json())
+    assert (
+        _post(
+            client, f"/api/chats/{alice_chat.pk}/messages/", ["not", "an", "object"], headers
+        ).status_code
+        == 400
+    )
+    assert not ChatMessage.objects.for_user(alice).exists()
+
+
+@pytest.mark.django_db
+def test_sending_too_fast_is_a_429_with_a_message(
+    alice: User, alice_chat: ChatSession, settings
+) -> None:
+    settings.ONYX_SEND_RATE_PER_MINUTE = 2
+    client, headers = _client(alice)
+    codes = [_send(client, headers, alice_chat, f"m{n}").status_code for n in range(3)]
+    assert codes == [201, 201, 429]
+    response = _send(client, headers, alice_chat, "again")
+    assert "too quickly" in response.json()["detail"]
+    assert "Retry-After" in response.headers
+
+
+@pytest.mark.django_db
+def test_the_first_message_names_a_new_chat(alice: User) -> None:
+    chat = ChatSession.objects.create(owner=alice)
+    client, headers = _client(alice)
+    _send(client, headers, chat, "How do tides work, and why are there two a day? " * 3)
+    chat.refresh_from_db()
+    assert chat.title.startswith("How do tides work")
+    assert len(chat.title) <= 61
+
+
+@pytest.mark.django_db
+def test_messages_page_newest_first_with_a_cursor(alice: User, alice_chat: ChatSession) -> None:
+    ChatMessage.objects.bulk_create(
+        [
+            ChatMessage(chat=alice_chat, owner=alice, role="user", content=f"m{n}")
+            for n in range(120)
+        ]
+    )
+    client, headers = _client(alice)
+    first = client.get(f"/api/chats/{alice_chat.pk}/messages/", headers=headers).json()
+    assert [m["content"] for m in first["results"][:2]] == ["m119", "m118"]
+    assert len(first["results"]) == 50
+    second = client.get(first["next"], headers=headers).json()
+    assert second["results"][0]["content"] == "m69"
+    third = client.get(second["next"], headers=headers).json()
+    assert third["results"][-1]["content"] == "m0"
+    assert third["next"] is None
+
+
+@pytest.mark.django_db
+def test_listing_chats_and_messages_takes_a_fixed_number_of_queries(
+    alice: User, alice_chat: ChatSession, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        chat = ChatSession.objects.create(owner=alice, title=f"c{n}")
+        ChatMessage.objects.create(chat=chat, owner=alice, role="user", content="x")
+    ChatMessage.objects.bulk_create(
+        [ChatMessage(chat=alice_chat, owner=alice, role="user", content=f"m{n}") for n in range(60)]
+    )
+    client, headers = _client(alice)
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/chats/", headers=headers).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert (
+            client.get(f"/api/chats/{alice_chat.pk}/messages/", headers=headers).status_code == 200
+        )
+
+
+@pytest.mark.django_db
+def test_search_finds_titles_and_message_text_of_ones_own_chats(
+    alice: User, bob: User, alice_chat: ChatSession, bob_chat: ChatSession
+) -> None:
+    ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="user", content="The lighthouse keeper's diary"
+    )
+    ChatMessage.objects.create(
+        chat=bob_chat, owner=bob, role="user", content="Lighthouses of Brittany"
+    )
+    client, headers = _client(alice)
+    by_text = client.get("/api/chats/search/", {"q": "lighthouses"}, headers=headers).json()
+    assert [hit["chat"]["id"] for hit in by_text] == [alice_chat.pk]
+    assert "lighthouse" in by_text[0]["message"]["content"]
+    by_title = client.get("/api/chats/search/", {"q": "plans"}, headers=headers).json()
+    assert [hit["chat"]["id"] for hit in by_title] == [alice_chat.pk]
+    assert client.get("/api/chats/search/", {"q": "brittany"}, headers=headers).json() == []
+    assert client.get("/api/chats/search/", {"q": ""}, headers=headers).status_code == 400
+
+
+@pytest.mark.django_db
+def test_feedback_is_set_changed_and_cleared(alice: User, alice_chat: ChatSession) -> None:
+    reply = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", content="ok", status="done"
+    )
+    client, headers = _client(alice)
+    url = f"/api/chats/{alice_chat.pk}/messages/{reply.pk}/feedback/"
+    up = _post(client, url, {"value": 1, "comment": "Spot on"}, headers)
+    assert up.status_code == 200
+    assert (up.json()["feedback"], up.json()["feedback_comment"]) == (1, "Spot on")
+    assert _post(client, url, {"value": -1}, headers).json()["feedback"] == -1
+    cleared = _post(client, url, {"value": None}, headers).json()
+    assert (cleared["feedback"], cleared["feedback_comment"]) == (None, "")
+    assert _post(client, url, {"value": 5}, headers).status_code == 400
+
+
+@pytest.mark.django_db
+def test_export_as_markdown_and_json_attachments(alice: User, alice_chat: ChatSession) -> None:
+    ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="Question?")
+    ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", content="**Answer**", status="done"
+    )
+    client, headers = _client(alice)
+    markdown = client.get(
+        f"/api/chats/{alice_chat.pk}/export/", {"type": "markdown"}, headers=headers
+    )
+    assert markdown.status_code == 200
+    assert markdown["Content-Disposition"].startswith("attachment;")
+    text = markdown.content.decode()
+    assert "# Alice's plans" in text
+    assert "Question?" in text
+    assert "**Answer**" in text
+    exported = client.get(f"/api/chats/{alice_chat.pk}/export/", {"type": "json"}, headers=headers)
+    assert [m["content"] for m in json.loads(exported.content)["messages"]] == [
+        "Question?",
+        "**Answer**",
+    ]
+    assert (
+        client.get(
+            f"/api/chats/{alice_chat.pk}/export/", {"type": "pdf"}, headers=headers
+        ).status_code
+        == 400
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reply_is_written_and_saved_in_the_background(alice: User) -> None:
+    chat = ChatSession.objects.create(owner=alice)
+    client, headers = _client(alice)
+    posted = _send(client, headers, chat, "Hello AI").json()
+    wait_for_replies()
+    reply = ChatMessage.objects.for_user(alice).get(pk=posted["reply"]["id"])
+    assert reply.status == "done"
+    assert reply.model_name == "builtin"
+    assert "Hello" in reply.content
+    assert reply.completion_tokens
+    fetched = client.get(f"/api/chats/{chat.pk}/messages/{reply.pk}/", headers=headers).json()
+    assert fetched["content"] == reply.content
+    assert "<p>" in fetched["html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stop_ends_a_streaming_reply_and_keeps_what_was_written(alice: User, settings) -> None:
+    settings.ONYX_BUILTIN_WORD_DELAY = 0.05
+    chat = ChatSession.objects.create(owner=alice)
+    client, headers = _client(alice)
+    reply_id = _send(client, headers, chat, "Tell me about tides").json()["reply"]["id"]
+    streaming = _wait_for_text(client, headers, chat, reply_id)
+    assert streaming["status"] == "streaming"
+    stopped = _post(client, f"/api/chats/{chat.pk}/messages/{reply_id}/stop/", None, headers)
+    assert stopped.status_code == 202
+    wait_for_replies()
+    reply = ChatMessage.objects.for_user(alice).get(pk=reply_id)
+    assert reply.status == "stopped"
+    assert reply.content.startswith(streaming["content"])
+    assert 0 < len(reply.content) < len(_full_builtin_answer(alice))
+
+
+def _wait_for_text(
+    client: Client, headers: dict[str, str], chat: ChatSession, reply_id: int
+) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = client.get(f"/api/chats/{chat.pk}/messages/{reply_id}/", headers=headers).json()
+        if message["content"]:
+            return dict(message)
+        time.sleep(0.02)
+    raise AssertionError("the reply never started")
+
+
+def _full_builtin_answer(user: User) -> str:
+    import asyncio
+
+    from chats.providers.builtin import BuiltinProvider
+
+    from chats.providers.base import PromptMessage, ReplyStats
+
+    async def collect() -> str:
+        chunks = [
+            c
+            async for c in BuiltinProvider().stream_reply(
+                [PromptMessage(role="user", content="Tell me about tides")], stats=ReplyStats()
+            )
+        ]
+        return "".join(chunks)
+
+    from django.test import override_settings
+
+    with override_settings(ONYX_BUILTIN_WORD_DELAY=0):
+        return asyncio.run(collect())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regenerate_keeps_the_earlier_reply_as_superseded(alice: User) -> None:
+    chat = ChatSession.objects.create(owner=alice)
+    client, headers = _client(alice)
+    first_id = _send(client, headers, chat, "Hello AI").json()["reply"]["id"]
+    wait_for_replies()
+    regenerated = _post(
+        client, f"/api/chats/{chat.pk}/messages/{first_id}/regenerate/", None, headers
+    )
+    assert regenerated.status_code == 201
+    wait_for_replies()
+    new_id = regenerated.json()["id"]
+    first = ChatMessage.objects.for_user(alice).get(pk=first_id)
+    assert first.superseded is True
+    assert first.content  # kept, not overwritten
+    assert ChatMessage.objects.for_user(alice).get(pk=new_id).status == "done"
+    shown = client.get(f"/api/chats/{chat.pk}/messages/", headers=headers).json()["results"]
+    assert [m["id"] for m in shown if m["role"] == "assistant"] == [new_id]
+    everything = client.get(
+        f"/api/chats/{chat.pk}/messages/", {"include_superseded": "true"}, headers=headers
+    ).json()["results"]
+    assert {m["id"] for m in everything if m["role"] == "assistant"} == {first_id, new_id}
+
+
+@pytest.mark.django_db
+def test_a_reply_still_running_cannot_be_regenerated(alice: User, alice_chat: ChatSession) -> None:
+    question = ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="q")
+    reply = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", status="streaming", reply_to=question
+    )
+    client, headers = _client(alice)
+    response = _post(
+        client, f"/api/chats/{alice_chat.pk}/messages/{reply.pk}/regenerate/", None, headers
+    )
+    assert response.status_code == 400
+    assert "finish" in response.json()["detail"]
