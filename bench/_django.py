@@ -32,4 +32,13 @@ def setup() -> None:
 def teardown() -> None:
     from django.db import connection
 
-    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    name = connection.settings_dict["NAME"]
+    connection.close()
+    # Worker threads (sync_to_async) may still hold connections of their own.
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+    connection.creation.destroy_test_db(name, verbosity=0)

@@ -10,6 +10,7 @@ from accounts import session_registry
 from accounts.models import User
 from chats.models import ChatSession
 from tests.asgi_server import running_asgi_server
+from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
 
 PASSWORD = "correct horse battery staple 42"
 

@@ -1,0 +1,105 @@
+"""Any OpenAI-compatible /v1/chat/completions server, streamed through the `openai` client."""
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import openai
+from django.conf import settings
+
+from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats
+
+CONTEXT_INSTRUCTIONS = (
+    "Answer using the numbered passages from the user's own files below when they are relevant. "
+    "Cite every passage you use by its number in square brackets, like [1]. If the passages do "
+    "not contain the answer, say so plainly."
+)
+
+
+def context_message(passages: Sequence[Passage]) -> dict[str, str]:
+    listed = "\n\n".join(
+        f"[{n}] From {passage.file_name}:\n{passage.text.strip()}"
+        for n, passage in enumerate(passages, start=1)
+    )
+    return {"role": "system", "content": f"{CONTEXT_INSTRUCTIONS}\n\n{listed}"}
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+class OpenAICompatibleProvider:
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.base_url = settings.ONYX_LLM_BASE_URL
+        self.model = settings.ONYX_LLM_MODEL
+        self.read_timeout = settings.ONYX_LLM_READ_TIMEOUT
+        # One client per provider instance: a client is bound to the event loop it first runs on.
+        self.client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=settings.ONYX_LLM_API_KEY or "not-needed",
+            timeout=openai.Timeout(self.read_timeout, connect=settings.ONYX_LLM_CONNECT_TIMEOUT),
+            max_retries=0,
+        )
+
+    async def stream_reply(
+        self,
+        messages: Sequence[PromptMessage],
+        *,
+        passages: Sequence[Passage] = (),
+        stats: ReplyStats,
+    ) -> AsyncIterator[str]:
+        payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        if passages:
+            payload.insert(0, context_message(passages))
+        stats.model = self.model
+        try:
+            stream = await self.client.chat.completions.create(
+                model=self.model, messages=payload, stream=True
+            )
+        except openai.APIError as error:
+            raise self._explain(error) from error
+        finished = False
+        try:
+            async for chunk in stream:
+                if chunk.model:
+                    stats.model = chunk.model
+                if chunk.usage is not None:
+                    stats.prompt_tokens = chunk.usage.prompt_tokens
+                    stats.completion_tokens = chunk.usage.completion_tokens
+                for choice in chunk.choices:
+                    if choice.finish_reason:
+                        finished = True
+                    if choice.delta is not None and choice.delta.content:
+                        yield choice.delta.content
+        except openai.APIError as error:
+            raise self._explain(error) from error
+        except (ValueError, TypeError) as error:
+            raise ProviderError(
+                f"The language model at {self.base_url} sent a reply that could not be read."
+            ) from error
+        finally:
+            await stream.close()
+        if not finished:
+            raise ProviderError("The language model's reply was cut off before it finished.")
+
+    def _explain(self, error: openai.APIError) -> ProviderError:
+        where = self.base_url
+        if isinstance(error, openai.APITimeoutError):
+            return ProviderError(
+                f"The language model at {where} did not answer within "
+                f"{self.read_timeout:g} seconds."
+            )
+        if isinstance(error, openai.APIConnectionError):
+            return ProviderError(
+                f"Could not reach the language model at {where}: the connection failed "
+                "or was cut. Check that the server is running."
+            )
+        if isinstance(error, openai.APIStatusError):
+            detail = error.message or ""
+            return ProviderError(
+                f"The language model at {where} answered with HTTP {error.status_code}: "
+                f"{_short(detail)}"
+            )
+        return ProviderError(f"The language model at {where} failed: {_short(str(error))}")

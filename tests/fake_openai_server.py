@@ -1,0 +1,142 @@
+"""A local process that speaks the OpenAI-compatible streaming API: the one stand-in our tests use.
+
+What it does is chosen by a marker in the last user message: `[slow]` waits between chunks,
+`[fail500]` answers HTTP 500, `[cut]` drops the connection mid-stream, `[hang]` sends headers and
+then nothing. Otherwise it streams "Echo: <message>" in several chunks.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeOpenAIServer:
+    server: ThreadingHTTPServer
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    closed_early: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+def _chunk(
+    content: str | None, *, model: str, finish: str | None = None, usage: bool = False
+) -> bytes:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"content": content} if content is not None else {},
+                "finish_reason": finish,
+            }
+        ],
+    }
+    if usage:
+        body["choices"] = []
+        body["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            state.requests.append(
+                ReceivedRequest(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+            )
+            last_user = next(
+                (m["content"] for m in reversed(body.get("messages", [])) if m["role"] == "user"),
+                "",
+            )
+            model = body.get("model", "fake-model")
+            if "[fail500]" in last_user:
+                error = json.dumps(
+                    {"error": {"message": "The fake model is overloaded", "type": "server_error"}}
+                )
+                self.send_response(500)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(error)))
+                self.end_headers()
+                self.wfile.write(error.encode())
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if "[hang]" in last_user:
+                time.sleep(3)
+                return
+            words = f"Echo: {last_user}".split(" ")
+            pieces = [word + (" " if n < len(words) - 1 else "") for n, word in enumerate(words)]
+            delay = 0.3 if "[slow]" in last_user else 0.0
+            try:
+                for n, piece in enumerate(pieces):
+                    if "[cut]" in last_user and n == 2:
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
+                    finish = "stop" if n == len(pieces) - 1 else None
+                    self.wfile.write(_chunk(piece, model=model, finish=finish))
+                    self.wfile.flush()
+                    if delay:
+                        time.sleep(delay)
+                self.wfile.write(_chunk(None, model=model, usage=True))
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                state.closed_early.set()
+
+    return Handler
+
+
+def start_fake_openai() -> FakeOpenAIServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    state = FakeOpenAIServer(server=server)
+    server.RequestHandlerClass = _handler(state)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="fake-openai", daemon=True).start()
+    return state
+
+
+@pytest.fixture
+def fake_openai(settings: Any) -> Iterator[FakeOpenAIServer]:
+    state = start_fake_openai()
+    settings.ONYX_LLM_BASE_URL = state.base_url
+    settings.ONYX_LLM_MODEL = "fake-model"
+    settings.ONYX_LLM_API_KEY = "test-key"
+    settings.ONYX_LLM_READ_TIMEOUT = 1.0
+    try:
+        yield state
+    finally:
+        state.server.shutdown()
+        state.server.server_close()

@@ -1,0 +1,128 @@
+"""The AI providers: an OpenAI-compatible server (a local fake speaking its protocol) and the
+built-in offline assistant."""
+
+import socket
+import time
+from typing import Any
+
+import pytest
+
+from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats
+from chats.providers.builtin import BuiltinProvider
+from chats.providers.openai import OpenAICompatibleProvider
+from chats.providers.registry import get_provider
+from tests.fake_openai_server import FakeOpenAIServer
+
+PASSAGE = Passage(file_id=7, file_name="handbook.pdf", text="The office opens at 8:30.")
+
+
+async def _collect(provider: Any, text: str, **kwargs: Any) -> tuple[list[str], ReplyStats]:
+    stats = ReplyStats()
+    chunks = [
+        chunk
+        async for chunk in provider.stream_reply(
+            [PromptMessage(role="user", content=text)], stats=stats, **kwargs
+        )
+    ]
+    return chunks, stats
+
+
+async def test_openai_streams_the_reply_in_chunks(fake_openai: FakeOpenAIServer) -> None:
+    chunks, stats = await _collect(OpenAICompatibleProvider(), "Hello there, model")
+    assert len(chunks) > 1
+    assert "".join(chunks) == "Echo: Hello there, model"
+    assert stats.model == "fake-model"
+    assert (stats.prompt_tokens, stats.completion_tokens) == (11, 7)
+    [request] = fake_openai.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.body["stream"] is True
+    assert request.body["model"] == "fake-model"
+    assert request.headers["authorization"] == "Bearer test-key"
+
+
+async def test_openai_passes_file_passages_with_instructions_to_cite(
+    fake_openai: FakeOpenAIServer,
+) -> None:
+    await _collect(OpenAICompatibleProvider(), "When does the office open?", passages=[PASSAGE])
+    system = fake_openai.requests[0].body["messages"][0]
+    assert system["role"] == "system"
+    assert "[1] From handbook.pdf" in system["content"]
+    assert "8:30" in system["content"]
+    assert "Cite" in system["content"]
+
+
+async def test_a_slow_stream_still_completes(fake_openai: FakeOpenAIServer) -> None:
+    chunks, _ = await _collect(OpenAICompatibleProvider(), "[slow] one two")
+    assert "".join(chunks) == "Echo: [slow] one two"
+
+
+async def test_an_http_error_is_a_readable_failure(fake_openai: FakeOpenAIServer) -> None:
+    with pytest.raises(ProviderError, match=r"HTTP 500.*overloaded"):
+        await _collect(OpenAICompatibleProvider(), "[fail500]")
+
+
+async def test_a_cut_stream_is_a_failure_not_a_short_answer(fake_openai: FakeOpenAIServer) -> None:
+    with pytest.raises(ProviderError, match="cut"):
+        await _collect(OpenAICompatibleProvider(), "[cut] a b c d e f")
+
+
+async def test_a_silent_server_times_out(fake_openai: FakeOpenAIServer) -> None:
+    started = time.monotonic()
+    with pytest.raises(ProviderError, match="did not answer within 1 seconds"):
+        await _collect(OpenAICompatibleProvider(), "[hang]")
+    assert time.monotonic() - started < 2.5
+
+
+async def test_a_refused_connection_names_the_server(settings: Any) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    settings.ONYX_LLM_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    settings.ONYX_LLM_MODEL = "any"
+    with pytest.raises(ProviderError, match=rf"127\.0\.0\.1:{port}"):
+        await _collect(OpenAICompatibleProvider(), "hi")
+
+
+async def test_closing_the_stream_early_returns_promptly(fake_openai: FakeOpenAIServer) -> None:
+    stream = OpenAICompatibleProvider().stream_reply(
+        [PromptMessage(role="user", content="[slow] a b c d e f g h")], stats=ReplyStats()
+    )
+    first = await stream.__anext__()
+    assert first == "Echo: "
+    started = time.monotonic()
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 0.5
+
+
+async def test_builtin_greets_back() -> None:
+    chunks, stats = await _collect(BuiltinProvider(), "Hello AI")
+    text = "".join(chunks)
+    assert text.startswith("Hello!")
+    assert stats.model == "builtin"
+
+
+async def test_builtin_says_how_to_connect_a_model() -> None:
+    text = "".join((await _collect(BuiltinProvider(), "What is the capital of Peru?"))[0])
+    assert "No language model is connected" in text
+    assert "ONYX_LLM_BASE_URL" in text
+
+
+async def test_builtin_quotes_and_names_the_file() -> None:
+    text = "".join((await _collect(BuiltinProvider(), "office hours?", passages=[PASSAGE]))[0])
+    assert "> The office opens at 8:30." in text
+    assert "*handbook.pdf* [1]" in text
+
+
+async def test_builtin_streams_word_by_word_and_loses_nothing(settings: Any) -> None:
+    settings.ONYX_BUILTIN_WORD_DELAY = 0.001
+    chunks, _ = await _collect(BuiltinProvider(), "Hello AI")
+    assert len(chunks) > 10
+    assert "".join(chunks).endswith("connect one.")
+
+
+def test_registry_picks_builtin_unless_a_server_is_configured(settings: Any) -> None:
+    settings.ONYX_LLM_BASE_URL = ""
+    assert get_provider().name == "builtin"
+    settings.ONYX_LLM_BASE_URL = "http://127.0.0.1:1/v1"
+    settings.ONYX_LLM_MODEL = "m"
+    assert get_provider().name == "openai"
