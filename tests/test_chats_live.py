@@ -175,3 +175,18 @@ async def test_a_failing_model_ends_the_reply_as_failed_with_a_reason(settings) 
         e["type"] == "message.created" and e["message"]["id"] == user_message["id"] for e in seen
     )
     await tab.disconnect()
+
+
+async def test_a_configured_model_answers_through_the_whole_path(fake_openai: Any) -> None:
+    alice, access = await _setup("alice@example.com")
+    chat = await sync_to_async(ChatSession.objects.create)(owner=alice)
+    tab = await _socket(access)
+    posted = await _send(access, chat.pk, "What is two plus two?")
+    seen = await _events_until(tab, "message.completed", posted["reply"]["id"])
+    completed = seen[-1]["message"]
+    assert completed["content"] == "Echo: What is two plus two?"
+    assert completed["model_name"] == "fake-model"
+    assert (completed["prompt_tokens"], completed["completion_tokens"]) == (11, 7)
+    sent = fake_openai.requests[0].body["messages"]
+    assert sent[-1] == {"role": "user", "content": "What is two plus two?"}
+    await tab.disconnect()
