@@ -8,22 +8,15 @@ everything so far. A stop request is a Redis flag, so it works from any tab and 
 
 import asyncio
 import logging
-import threading
-import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection
+from typing import TypeVar
 
 from accounts.session_registry import redis_client
 from chats import selectors
 from chats.models import ChatMessage
-from chats.providers.base import ProviderError, ReplyStats
+from chats.providers.base import Passage, ProviderError, ReplyStats
 from chats.providers.registry import get_provider
-from onyx_site import events
+from onyx_site import background, events
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +39,6 @@ def _stop_requested(message_id: int) -> bool:
     return bool(redis_client().exists(stop_flag_key(message_id)))
 
 
-def _in_db_thread(func: Callable[..., _T]) -> Callable[..., Awaitable[_T]]:
-    """Run ORM work in a worker thread and close its connection afterwards: these threads
-    outlive requests, and an idle connection left open would pin the database."""
-
-    def run_and_close(*args: Any, **kwargs: Any) -> _T:
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            connection.close()
-
-    return sync_to_async(run_and_close, thread_sensitive=False)
-
-
 @dataclass
 class _Collected:
     text: str = ""
@@ -69,16 +48,18 @@ class _Collected:
 
 
 async def generate_reply(owner_id: int, message_id: int) -> None:
-    reply = await _in_db_thread(selectors.reply_to_generate)(owner_id, message_id)
+    reply = await background.in_db_thread(selectors.reply_to_generate)(owner_id, message_id)
     if reply is None:
         return  # deleted, or already finished (stopped before it started)
     stats = ReplyStats()
     if await asyncio.to_thread(_stop_requested, reply.pk):
-        unstarted = await _in_db_thread(_finish)(reply, "", ChatMessage.Status.STOPPED, "", stats)
-        await _in_db_thread(_announce_finished)(unstarted)
+        unstarted = await background.in_db_thread(_finish)(
+            reply, "", ChatMessage.Status.STOPPED, "", stats, []
+        )
+        await background.in_db_thread(_announce_finished)(unstarted)
         return
-    prompt = await _in_db_thread(selectors.prompt_for)(reply)
-    await _in_db_thread(_mark_streaming)(reply)
+    prompt = await background.in_db_thread(selectors.prompt_for)(reply)
+    await background.in_db_thread(_mark_streaming)(reply)
     await events.apublish(
         owner_id, {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": True}
     )
@@ -104,8 +85,11 @@ async def generate_reply(owner_id: int, message_id: int) -> None:
         status = ChatMessage.Status.FAILED
     else:
         status = ChatMessage.Status.DONE
-    finished = await _in_db_thread(_finish)(reply, collected.text, status, collected.error, stats)
-    await _in_db_thread(_announce_finished)(finished)
+    citations = citations_for(prompt.passages) if status == ChatMessage.Status.DONE else []
+    finished = await background.in_db_thread(_finish)(
+        reply, collected.text, status, collected.error, stats, citations
+    )
+    await background.in_db_thread(_announce_finished)(finished)
 
 
 async def _collect(
@@ -113,6 +97,12 @@ async def _collect(
 ) -> None:
     provider = get_provider()
     stats.model = stats.model or provider.name
+    if prompt.files_not_ready:
+        names = ", ".join(f"“{name}”" for name in prompt.files_not_ready)
+        collected.text += (
+            f"_Not ready yet: {names} is still being read, so this answer does not use it. "
+            "Ask again once it shows as Ready._\n\n"
+        )
     stream = provider.stream_reply(prompt.messages, passages=prompt.passages, stats=stats)
     try:
         async for chunk in stream:
@@ -153,12 +143,25 @@ def _mark_streaming(reply: ChatMessage) -> None:
     reply.save(update_fields=["status", "updated_at"])
 
 
+def citations_for(passages: list[Passage]) -> list[dict[str, object]]:
+    return [
+        {"n": n, "file_id": p.file_id, "file_name": p.file_name, "passage": p.text[:400]}
+        for n, p in enumerate(passages, start=1)
+    ]
+
+
 def _finish(
-    reply: ChatMessage, text: str, status: str, error: str, stats: ReplyStats
+    reply: ChatMessage,
+    text: str,
+    status: str,
+    error: str,
+    stats: ReplyStats,
+    citations: list[dict[str, object]],
 ) -> ChatMessage:
     from chats import services
 
     return services.finish_reply(
+        citations=citations,
         reply=reply,
         content=text,
         status=status,
@@ -175,46 +178,5 @@ def _announce_finished(reply: ChatMessage) -> None:
     services.announce_finished_reply(reply=reply)
 
 
-class ReplyRunner:
-    """One background event loop per process that runs every reply to completion."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-        self._running: set[Future[None]] = set()
-
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="onyx-reply-runner", daemon=True
-                )
-                thread.start()
-                self._loop = loop
-            return self._loop
-
-    def submit(self, owner_id: int, message_id: int) -> Future[None]:
-        future = asyncio.run_coroutine_threadsafe(
-            generate_reply(owner_id, message_id), self._ensure_loop()
-        )
-        self._running.add(future)
-        future.add_done_callback(self._running.discard)
-        future.add_done_callback(_log_crash)
-        return future
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Block until every submitted reply has finished (tests, graceful shutdown)."""
-        deadline = time.monotonic() + timeout
-        while self._running and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if self._running:
-            raise TimeoutError(f"{len(self._running)} replies still running after {timeout} s")
-
-
-def _log_crash(future: Future[None]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("Reply generation crashed", exc_info=future.exception())
-
-
-runner = ReplyRunner()
+def submit_reply(owner_id: int, message_id: int) -> None:
+    background.loop.submit(generate_reply(owner_id, message_id))

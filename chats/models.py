@@ -23,6 +23,8 @@ class ChatSession(models.Model):
     title = models.CharField(max_length=200, blank=True)
     pinned = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
+    # Files this chat answers from; none attached means all of the owner's files.
+    files = models.ManyToManyField("files.UserFile", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +84,8 @@ class ChatMessage(models.Model):
         null=True, blank=True, choices=[(1, "Thumbs up"), (-1, "Thumbs down")]
     )
     feedback_comment = models.TextField(blank=True)
+    # [{"n": 1, "file_id": 7, "file_name": "handbook.pdf", "passage": "..."}] for grounded replies.
+    citations = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

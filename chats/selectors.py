@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
 from chats.providers.base import Passage, PromptMessage
+from files import selectors as file_selectors
 
 # How much of the conversation a reply sees: the most recent messages, newest last.
 PROMPT_HISTORY_MESSAGES = 40
@@ -17,6 +18,7 @@ PROMPT_HISTORY_MESSAGES = 40
 class Prompt:
     messages: list[PromptMessage]
     passages: list[Passage] = field(default_factory=list)
+    files_not_ready: list[str] = field(default_factory=list)
 
 
 def chats_for(user: User) -> QuerySet[ChatSession]:
@@ -55,7 +57,18 @@ def prompt_for(reply: ChatMessage) -> Prompt:
         for m in reversed(list(earlier))
         if m.content
     ]
-    return Prompt(messages=messages)
+    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    attached = list(
+        ChatSession.objects.for_user(reply.owner)
+        .filter(pk=reply.chat_id)
+        .values_list("files", flat=True)
+    )
+    file_ids = [pk for pk in attached if pk is not None] or None
+    return Prompt(
+        messages=messages,
+        passages=file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids),
+        files_not_ready=file_selectors.files_not_ready(reply.owner, file_ids=file_ids),
+    )
 
 
 @dataclass(frozen=True)

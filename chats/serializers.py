@@ -44,6 +44,7 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "superseded",
             "feedback",
             "feedback_comment",
+            "citations",
             "created_at",
         ]
         read_only_fields = fields

@@ -173,7 +173,7 @@ def post_message(
             _publish_on_commit(user.pk, _message_event("message.created", user_message))
             _publish_on_commit(user.pk, _message_event("message.created", reply))
             _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
-            transaction.on_commit(partial(generation.runner.submit, user.pk, reply.pk))
+            transaction.on_commit(partial(generation.submit_reply, user.pk, reply.pk))
     except IntegrityError:
         # The same client_id raced in from another tab or a retry: return the winner.
         if client_id and (existing := _existing_post(user, client_id)) is not None:
@@ -209,7 +209,7 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
         reply.superseded = True
         _publish_on_commit(reply.owner_id, _message_event("message.superseded", reply))
         _publish_on_commit(reply.owner_id, _message_event("message.created", new_reply))
-        transaction.on_commit(partial(generation.runner.submit, reply.owner_id, new_reply.pk))
+        transaction.on_commit(partial(generation.submit_reply, reply.owner_id, new_reply.pk))
     return new_reply
 
 
@@ -233,6 +233,7 @@ def finish_reply(
     model_name: str,
     prompt_tokens: int | None,
     completion_tokens: int | None,
+    citations: list[dict[str, object]],
 ) -> ChatMessage:
     """Store the finished reply (called by the generator when the stream ends)."""
     reply.content = content
@@ -241,6 +242,7 @@ def finish_reply(
     reply.model_name = model_name[:200]
     reply.prompt_tokens = prompt_tokens
     reply.completion_tokens = completion_tokens
+    reply.citations = citations
     # The chat may have been deleted while the reply was being written.
     updated = (
         ChatMessage.objects.for_user(reply.owner)
@@ -252,6 +254,7 @@ def finish_reply(
             model_name=reply.model_name,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            citations=citations,
             updated_at=timezone.now(),
         )
     )

@@ -221,10 +221,37 @@ SPECTACULAR_SETTINGS = {
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Uploaded files: local disk under var/media, or any S3-compatible bucket. Neither is ever
+# served by URL: downloads go through the owner check in files/api.py and files/views.py.
+ONYX_MEDIA_ROOT = env.path("ONYX_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+ONYX_S3_BUCKET = env.str("ONYX_S3_BUCKET", default="")
+if ONYX_S3_BUCKET:
+    _file_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ONYX_S3_BUCKET,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _file_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(ONYX_MEDIA_ROOT)},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
+ONYX_USER_QUOTA_MB = env.int("ONYX_USER_QUOTA_MB", default=1024)
+# Uploads larger than this go to a temporary file instead of memory while they arrive.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = DEBUG

@@ -91,9 +91,9 @@ def bob_chat(bob: User) -> ChatSession:
 
 
 def wait_for_replies() -> None:
-    from chats import generation
+    from onyx_site import background
 
-    generation.runner.wait_idle(timeout=30)
+    background.loop.wait_idle(timeout=30)
 
 
 CHROMIUM = "/usr/bin/chromium"

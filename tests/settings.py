@@ -31,3 +31,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # The built-in provider streams instantly unless a test asks for a visible stream.
 ONYX_BUILTIN_WORD_DELAY = 0.0
+
+# Uploaded bytes of the test suite stay apart from the development server's.
+STORAGES["default"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(BASE_DIR / "var" / "test-media")},  # noqa: F405
+}

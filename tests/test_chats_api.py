@@ -307,9 +307,8 @@ def _wait_for_text(
 def _full_builtin_answer(user: User) -> str:
     import asyncio
 
-    from chats.providers.builtin import BuiltinProvider
-
     from chats.providers.base import PromptMessage, ReplyStats
+    from chats.providers.builtin import BuiltinProvider
 
     async def collect() -> str:
         chunks = [

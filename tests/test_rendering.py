@@ -1,45 +1,119 @@
 """Replies are rendered from Markdown and sanitised; user text is only ever escaped."""
 
+import re
+from html.parser import HTMLParser
+
 from chats.rendering import render_assistant_markdown, render_user_text
 
 
-def test_markdown_basics_render() -> None:
-    html = render_assistant_markdown(
-        "# Title\n\n**bold** and *it*\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |"
-    )
+class _ElementCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+
+def elements_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    """The tags a browser would build from html, with their attributes."""
+    collector = _ElementCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.elements
+
+
+def test_headings_emphasis_and_lists_render() -> None:
+    html = render_assistant_markdown("# Title\n\n**bold**, *it* and ~~gone~~\n\n- one\n- two")
     assert "<h1>Title</h1>" in html
     assert "<strong>bold</strong>" in html
+    assert "<em>it</em>" in html
+    assert "<del>gone</del>" in html
     assert "<li>one</li>" in html
-    assert "<td>1</td>" in html
 
 
-def test_code_is_highlighted_and_unknown_languages_are_escaped() -> None:
-    python = render_assistant_markdown("```python\nimport os\n```")
-    assert '<pre class="highlight">' in python
-    assert '<span class="kn">import</span>' in python
-    unknown = render_assistant_markdown("```nosuchlang\n<b>x</b>\n```")
-    assert "&lt;b&gt;x&lt;/b&gt;" in unknown
+def test_tables_render_with_their_alignment() -> None:
+    html = render_assistant_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |")
+    assert '<th align="left">a</th>' in html
+    assert '<td align="right">2</td>' in html
 
 
-def test_raw_html_and_script_never_come_through() -> None:
-    html = render_assistant_markdown(
-        "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<iframe src=//x></iframe>"
-    )
+def test_numbered_list_keeps_its_start() -> None:
+    assert '<ol start="3">' in render_assistant_markdown("3. three\n4. four")
+
+
+def test_python_code_is_highlighted_with_css_classes() -> None:
+    html = render_assistant_markdown("```python\nif x:\n    import os\n```")
+    assert html.startswith('<pre class="highlight"><code>')
+    assert '<span class="k">if</span>' in html
+    assert '<span class="kn">import</span>' in html
+    assert "style=" not in html
+
+
+def test_code_in_an_unknown_language_is_escaped_plain_text() -> None:
+    html = render_assistant_markdown("```nosuchlang\n<b>x</b> & y\n```")
+    assert '<pre class="highlight"><code>&lt;b&gt;x&lt;/b&gt; &amp; y\n</code></pre>' in html
+
+
+def test_code_without_a_language_is_escaped_plain_text() -> None:
+    html = render_assistant_markdown("```\n<script>alert(1)</script>\n```")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert [tag for tag, _ in elements_of(html)] == ["pre", "code"]
+
+
+def test_script_tag_in_markdown_is_not_a_tag() -> None:
+    html = render_assistant_markdown("<script>alert(1)</script>\n\nhi <script>alert(2)</script>")
     assert "<script" not in html
-    assert "<img" not in html
-    assert "<iframe" not in html
+    assert "script" not in [tag for tag, _ in elements_of(html)]
 
 
-def test_javascript_links_are_dropped_and_links_get_rel() -> None:
-    unsafe = render_assistant_markdown("[x](javascript:alert(1)) <a href='javascript:x'>y</a>")
-    assert "<a" not in unsafe  # left as plain text, never a link
-    link = render_assistant_markdown("[docs](https://example.com)")
-    assert 'href="https://example.com"' in link
-    assert "noopener" in link
+def test_img_onerror_is_not_an_attribute() -> None:
+    html = render_assistant_markdown("<img src=x onerror=alert(1)>\n\n![a](x onerror=alert(1))")
+    assert not any(
+        name.startswith("on") for _, attributes in elements_of(html) for name in attributes
+    )
+    assert "img" not in [tag for tag, _ in elements_of(html)]
 
 
-def test_user_text_is_escaped_with_line_breaks() -> None:
+def test_iframes_and_style_attributes_are_neutralised() -> None:
+    html = render_assistant_markdown(
+        '<iframe src="https://evil.example"></iframe>\n\n<p style="color:red">x</p>'
+    )
+    assert [tag for tag, _ in elements_of(html)] == ["p", "p"]
+    assert all(attributes == {} for _, attributes in elements_of(html))
+
+
+def test_javascript_links_get_no_href() -> None:
+    html = render_assistant_markdown(
+        "[x](javascript:alert(1)) [y](JavaScript:alert(1)) <javascript:alert(1)>"
+        " [z](<java\tscript:alert(1)>)"
+    )
+    hrefs = [attributes.get("href") or "" for tag, attributes in elements_of(html) if tag == "a"]
+    # Browsers drop tabs and newlines from a URL before reading its scheme.
+    schemes = [re.sub(r"[\t\n\r]", "", href).partition(":")[0].lower() for href in hrefs]
+    assert "javascript" not in schemes
+
+
+def test_link_schemes_outside_the_allow_list_lose_their_href() -> None:
+    html = render_assistant_markdown("[call](tel:123) [data](ftp://example.com/x)")
+    assert all("href" not in attributes for _, attributes in elements_of(html))
+
+
+def test_links_open_normally_with_a_safe_rel() -> None:
+    html = render_assistant_markdown("[docs](https://example.com/a?b=1&c=2) <mailto:a@b.example>")
+    links = [attributes for tag, attributes in elements_of(html) if tag == "a"]
+    assert links == [
+        {"href": "https://example.com/a?b=1&c=2", "rel": "noopener noreferrer nofollow"},
+        {"href": "mailto:a@b.example", "rel": "noopener noreferrer nofollow"},
+    ]
+
+
+def test_user_text_is_escaped_not_markdown() -> None:
     assert render_user_text("<b>hi</b>\n**x**") == "&lt;b&gt;hi&lt;/b&gt;<br>**x**"
+
+
+def test_user_text_keeps_windows_line_breaks_as_one_break() -> None:
+    assert render_user_text("a\r\nb") == "a<br>b"
 
 
 def test_empty_text_renders_empty() -> None:

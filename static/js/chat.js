@@ -63,6 +63,21 @@ function buildBubble(message) {
     body.innerHTML = message.html; // rendered and sanitised on the server
   }
   bubble.appendChild(body);
+  if (message.citations && message.citations.length) {
+    const list = document.createElement("ol");
+    list.className = "citations";
+    list.dataset.role = "citations";
+    for (const cite of message.citations) {
+      const item = document.createElement("li");
+      item.value = cite.n;
+      const link = Object.assign(document.createElement("a"), {
+        href: `/files/${cite.file_id}/`, textContent: cite.file_name, title: cite.passage,
+      });
+      item.appendChild(link);
+      list.appendChild(item);
+    }
+    bubble.appendChild(list);
+  }
   if (message.status === "failed") {
     const error = document.createElement("p");
     error.className = "error-text";

@@ -1,0 +1,116 @@
+"""JSON API for the user's files: upload, list, read, download, retry, delete."""
+
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, UnsupportedMediaType, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from files import services
+from files.models import FileChunk, UserFile
+from files.serializers import FileChunkSerializer, UserFileSerializer
+from files.uploads import UploadTooLarge, check_limit, install_limit
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The file is too large."
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def download_response(file: UserFile) -> FileResponse:
+    """The bytes as an attachment under the original name (RFC 5987 for non-ASCII names)."""
+    response = FileResponse(
+        default_storage.open(file.storage_name, "rb"),
+        as_attachment=True,
+        filename=file.name,
+        content_type=file.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class FilePage(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class FileViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[UserFile],
+):
+    serializer_class = UserFileSerializer
+    lookup_value_converter = "int"
+    pagination_class = FilePage
+
+    def get_queryset(self) -> Any:
+        return UserFile.objects.for_user(_user(self.request)).order_by("-created_at", "-pk")
+
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
+        if request.method == "POST":
+            install_limit(request, services.upload_allowance_for_request)
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer("Upload", {"file": serializers.FileField()})
+        },
+        responses={201: UserFileSerializer, 200: UserFileSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        user = _user(request)
+        try:
+            uploaded = request.FILES.get("file")
+            check_limit(request._request)
+        except UploadTooLarge as error:
+            raise PayloadTooLarge(error.message) from error
+        if uploaded is None:
+            raise ValidationError({"file": ["Choose a file to upload (multipart field “file”)."]})
+        try:
+            result = services.store_upload(user=user, uploaded=uploaded)
+        except services.UnsupportedFileType as error:
+            raise UnsupportedMediaType(uploaded.content_type or "", detail=str(error)) from error
+        data = dict(UserFileSerializer(result.file).data)
+        data["duplicate"] = result.duplicate
+        return Response(
+            data, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
+        )
+
+    def perform_destroy(self, instance: UserFile) -> None:
+        services.delete_file(file=instance)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: int) -> FileResponse:
+        return download_response(self.get_object())
+
+    @extend_schema(responses=FileChunkSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def chunks(self, request: Request, pk: int) -> Response:
+        file = self.get_object()
+        chunks = FileChunk.objects.for_user(_user(request)).filter(file=file).order_by("index")
+        return Response(FileChunkSerializer(chunks, many=True).data)
+
+    @extend_schema(request=None, responses=UserFileSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: int) -> Response:
+        try:
+            file = services.retry_file(file=self.get_object())
+        except services.FileNotRetryable as error:
+            raise ValidationError(str(error)) from error
+        return Response(UserFileSerializer(file).data, status=status.HTTP_202_ACCEPTED)

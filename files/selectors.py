@@ -1,0 +1,44 @@
+"""A user's files seen from a chat: passages that best match a question, and files not ready."""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+from accounts.models import User
+from chats.providers.base import Passage
+from files.models import SEARCH_CONFIG, FileChunk, UserFile
+
+PASSAGES_PER_ANSWER = 4
+_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+
+
+def relevant_passages(
+    user: User, question: str, *, file_ids: list[int] | None, limit: int = PASSAGES_PER_ANSWER
+) -> list[Passage]:
+    """The user's own chunks ranked by PostgreSQL full-text relevance to the question.
+    `file_ids` narrows to the files attached to a chat; None means all of the user's files."""
+    words = _WORD.findall(question)[:40]
+    if not words:
+        return []
+    # Any word may match (websearch "or"); ranking prefers chunks that match more of them.
+    query = SearchQuery(" or ".join(words), config=SEARCH_CONFIG, search_type="websearch")
+    chunks = FileChunk.objects.for_user(user).filter(file__status=UserFile.Status.READY)
+    if file_ids is not None:
+        chunks = chunks.filter(file_id__in=file_ids)
+    ranked = (
+        chunks.annotate(document=SearchVector("text", config=SEARCH_CONFIG))
+        .filter(document=query)
+        .annotate(rank=SearchRank(SearchVector("text", config=SEARCH_CONFIG), query))
+        .select_related("file")
+        .order_by("-rank", "file_id", "index")[:limit]
+    )
+    return [Passage(file_id=c.file_id, file_name=c.file.name, text=c.text) for c in ranked]
+
+
+def files_not_ready(user: User, *, file_ids: list[int] | None) -> list[str]:
+    pending = UserFile.objects.for_user(user).filter(
+        status__in=[UserFile.Status.UPLOADED, UserFile.Status.PROCESSING]
+    )
+    if file_ids is not None:
+        pending = pending.filter(pk__in=file_ids)
+    return list(pending.values_list("name", flat=True))

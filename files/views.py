@@ -1,0 +1,99 @@
+"""Server-rendered file pages: list and upload, detail with the extracted text, download."""
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from files import services
+from files.api import download_response
+from files.detection import ACCEPTED_DESCRIPTION
+from files.models import FileChunk, UserFile
+from files.uploads import UploadTooLarge, check_limit, install_limit
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # LoginRequiredMiddleware guarantees it
+    return request.user
+
+
+def _owned_file(request: HttpRequest, file_id: int) -> UserFile:
+    return get_object_or_404(UserFile.objects.for_user(_user(request)), pk=file_id)
+
+
+def _list_context(request: HttpRequest, refusals: list[tuple[str, str]]) -> dict[str, object]:
+    user = _user(request)
+    return {
+        "files": UserFile.objects.for_user(user).order_by("-created_at", "-pk"),
+        "accepted": ACCEPTED_DESCRIPTION,
+        "refusals": refusals,
+    }
+
+
+@require_http_methods(["GET"])
+def file_list_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "files/list.html", _list_context(request, []))
+
+
+@csrf_exempt  # the CSRF check reads the body, so it runs after the size limit is in place
+@require_POST
+def upload_page(request: HttpRequest) -> HttpResponse:
+    install_limit(request, services.upload_allowance_for_request)
+    return _checked_upload_page(request)
+
+
+@csrf_protect
+def _checked_upload_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    refusals: list[tuple[str, str]] = []
+    try:
+        uploads = request.FILES.getlist("file")
+        check_limit(request)
+    except UploadTooLarge as error:
+        refusals.append(("Upload", error.message))
+        uploads = []
+    for uploaded in uploads:
+        try:
+            result = services.store_upload(user=user, uploaded=uploaded)
+        except services.UnsupportedFileType as error:
+            refusals.append((uploaded.name or "file", str(error)))
+        else:
+            note = "was already uploaded" if result.duplicate else "is uploaded and being read"
+            messages.success(request, f"“{result.file.name}” {note}.")
+    if not uploads and not refusals:
+        refusals.append(("Upload", "Choose one or more files first."))
+    if refusals:
+        return render(request, "files/list.html", _list_context(request, refusals), status=400)
+    return redirect("file-list")
+
+
+@require_http_methods(["GET"])
+def file_detail_page(request: HttpRequest, file_id: int) -> HttpResponse:
+    file = _owned_file(request, file_id)
+    chunks = FileChunk.objects.for_user(_user(request)).filter(file=file).order_by("index")
+    return render(request, "files/detail.html", {"file": file, "chunks": chunks})
+
+
+@require_http_methods(["GET"])
+def download_page(request: HttpRequest, file_id: int) -> FileResponse:
+    return download_response(_owned_file(request, file_id))
+
+
+@require_POST
+def delete_page(request: HttpRequest, file_id: int) -> HttpResponse:
+    file = _owned_file(request, file_id)
+    name = file.name
+    services.delete_file(file=file)
+    messages.success(request, f"Deleted “{name}”.")
+    return redirect("file-list")
+
+
+@require_POST
+def retry_page(request: HttpRequest, file_id: int) -> HttpResponse:
+    try:
+        services.retry_file(file=_owned_file(request, file_id))
+    except services.FileNotRetryable as error:
+        messages.error(request, str(error))
+    return redirect("file-detail", file_id=file_id)
