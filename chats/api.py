@@ -74,6 +74,7 @@ class ChatViewSet(
             title=data.get("title"),
             pinned=data.get("pinned"),
             archived=data.get("archived"),
+            files=data.get("files"),
         )
 
     def perform_destroy(self, instance: ChatSession) -> None:

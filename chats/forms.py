@@ -1,8 +1,12 @@
 """Forms of the chat pages (the JavaScript composer posts to the API instead)."""
 
+from typing import Any
+
 from django import forms
 
+from accounts.models import User
 from chats.serializers import MAX_MESSAGE_CHARS, MAX_TITLE_CHARS
+from files.models import UserFile
 
 
 class ComposerForm(forms.Form):
@@ -28,3 +32,19 @@ class ComposerForm(forms.Form):
 
 class RenameForm(forms.Form):
     title = forms.CharField(max_length=MAX_TITLE_CHARS, required=False)
+
+
+class ChatFilesForm(forms.Form):
+    """Which of the owner's files a chat answers from; none chosen means all of them."""
+
+    use_files = forms.ModelMultipleChoiceField(
+        queryset=UserFile.objects.for_user(None),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["use_files"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = UserFile.objects.for_user(user).order_by("name")

@@ -3,12 +3,13 @@
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
 from chats.providers.base import Passage, PromptMessage
 from files import selectors as file_selectors
+from files.models import UserFile
 
 # How much of the conversation a reply sees: the most recent messages, newest last.
 PROMPT_HISTORY_MESSAGES = 40
@@ -22,7 +23,12 @@ class Prompt:
 
 
 def chats_for(user: User) -> QuerySet[ChatSession]:
-    return ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
+    return (
+        ChatSession.objects.for_user(user)
+        .visible()
+        .prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
+        .order_by("-pinned", "-updated_at", "-pk")
+    )
 
 
 def reply_to_generate(owner_id: int, message_id: int) -> ChatMessage | None:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from chats.models import ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
+from files.models import UserFile
 from onyx_site import events
 
 MAX_MESSAGE_CHARS = 32_000
@@ -14,11 +15,23 @@ MAX_TITLE_CHARS = 200
 
 class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
     title = serializers.CharField(max_length=MAX_TITLE_CHARS, allow_blank=True, required=False)
+    # The files this chat answers from; empty means all of the owner's files. Only the
+    # requesting user's own files can be named: anyone else's id is "does not exist".
+    file_ids = serializers.PrimaryKeyRelatedField(
+        source="files", many=True, required=False, queryset=UserFile.objects.for_user(None)
+    )
 
     class Meta:
         model = ChatSession
-        fields = ["id", "title", "pinned", "archived", "created_at", "updated_at"]
+        fields = ["id", "title", "pinned", "archived", "file_ids", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            field = self.fields["file_ids"]
+            field.child_relation.queryset = UserFile.objects.for_user(request.user)  # type: ignore[attr-defined]
 
 
 class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):

@@ -17,6 +17,7 @@ from accounts.session_registry import redis_client
 from chats import generation
 from chats.models import ChatMessage, ChatSession
 from chats.serializers import MAX_MESSAGE_CHARS, ChatMessageSerializer, ChatSessionSerializer
+from files.models import UserFile
 from onyx_site import events
 
 TITLE_FROM_MESSAGE_CHARS = 60
@@ -80,8 +81,12 @@ def update_chat(
     title: str | None = None,
     pinned: bool | None = None,
     archived: bool | None = None,
+    files: list[UserFile] | None = None,
 ) -> ChatSession:
     with transaction.atomic():
+        if files is not None:
+            # The caller passes files already scoped to the chat's owner (serializer, form).
+            chat.files.set(files)
         if title is not None:
             chat.title = title.strip()
         if pinned is not None:

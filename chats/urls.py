@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:chat_id>/send/", views.send_message_page, name="chat-send"),
     path("<int:chat_id>/rename/", views.rename_chat_page, name="chat-rename"),
     path("<int:chat_id>/delete/", views.delete_chat_page, name="chat-delete"),
+    path("<int:chat_id>/files/", views.chat_files_page, name="chat-files"),
 ]

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from chats import selectors, services
-from chats.forms import ComposerForm, RenameForm
+from chats.forms import ChatFilesForm, ComposerForm, RenameForm
 from chats.models import ChatMessage, ChatSession
 from onyx_site import events
 
@@ -63,6 +63,7 @@ def _detail_context(
         "form": form,
         "last_seq": last_seq,
         "chats": selectors.chats_for(user)[:50],
+        "files_form": ChatFilesForm(user=user, initial={"use_files": list(chat.files.all())}),
     }
 
 
@@ -119,3 +120,21 @@ def delete_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         messages.success(request, f"Deleted “{title}”.")
         return redirect("chat-list")
     return render(request, "chats/confirm_delete.html", {"chat": chat})
+
+
+@require_POST
+def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _owned_chat(request, chat_id)
+    form = ChatFilesForm(request.POST, user=_user(request))
+    if not form.is_valid():
+        messages.error(request, "Choose among your own files.")
+    else:
+        chosen = list(form.cleaned_data["use_files"])
+        services.update_chat(chat=chat, files=chosen)
+        messages.success(
+            request,
+            f"This chat now answers from {len(chosen)} file(s)."
+            if chosen
+            else "This chat now answers from all your files.",
+        )
+    return redirect("chat-detail", chat_id=chat.pk)

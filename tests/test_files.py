@@ -269,3 +269,56 @@ def test_the_upload_page_needs_the_csrf_token(alice: User) -> None:
     response = client.post("/files/upload/", {"file": [SimpleUploadedFile("a.txt", b"x")]})
     assert response.status_code == 403
     assert not UserFile.objects.for_user(alice).exists()
+
+
+def test_a_chat_answers_only_from_its_attached_files(alice: User, bob: User) -> None:
+    client, headers = _api(alice)
+    heron = _uploaded_and_read(client, headers, "heron.txt", FACT.encode())
+    other = _uploaded_and_read(
+        client, headers, "other.txt", b"Project Heron also has a mascot, a grey bird."
+    )
+    chat = ChatSession.objects.create(owner=alice)
+    patched = client.patch(
+        f"/api/chats/{chat.pk}/",
+        json.dumps({"file_ids": [other["id"]]}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["file_ids"] == [other["id"]]
+    posted = client.post(
+        f"/api/chats/{chat.pk}/messages/",
+        json.dumps({"content": "What is the launch code for Project Heron?"}),
+        content_type="application/json",
+        headers=headers,
+    ).json()
+    wait_for_replies()
+    reply = ChatMessage.objects.for_user(alice).get(pk=posted["reply"]["id"])
+    assert "4471" not in reply.content
+    assert {c["file_id"] for c in reply.citations} == {other["id"]}
+    assert heron["id"] not in {c["file_id"] for c in reply.citations}
+
+    bob_client, bob_headers = _api(bob)
+    bob_chat = ChatSession.objects.create(owner=bob)
+    refused = bob_client.patch(
+        f"/api/chats/{bob_chat.pk}/",
+        json.dumps({"file_ids": [heron["id"]]}),
+        content_type="application/json",
+        headers=bob_headers,
+    )
+    assert refused.status_code == 400
+    assert not bob_chat.files.exists()
+
+
+def test_the_chat_page_attaches_files_with_a_scoped_form(alice: User, bob: User) -> None:
+    client, headers = _api(alice)
+    file = _uploaded_and_read(client, headers, "heron.txt", FACT.encode())
+    browser = sign_in(alice)
+    chat = ChatSession.objects.create(owner=alice)
+    assert "heron.txt" in browser.get(f"/chats/{chat.pk}/").content.decode()
+    browser.post(f"/chats/{chat.pk}/files/", {"use_files": [file["id"]]})
+    assert list(chat.files.values_list("pk", flat=True)) == [file["id"]]
+    bob_browser = sign_in(bob)
+    bob_chat = ChatSession.objects.create(owner=bob)
+    bob_browser.post(f"/chats/{bob_chat.pk}/files/", {"use_files": [file["id"]]})
+    assert not bob_chat.files.exists()

@@ -3,7 +3,11 @@
 import re
 from html.parser import HTMLParser
 
-from chats.rendering import render_assistant_markdown, render_user_text
+from chats.rendering import (
+    MAX_HIGHLIGHTED_CODE_CHARS,
+    render_assistant_markdown,
+    render_user_text,
+)
 
 
 class _ElementCollector(HTMLParser):
@@ -59,6 +63,14 @@ def test_code_without_a_language_is_escaped_plain_text() -> None:
     html = render_assistant_markdown("```\n<script>alert(1)</script>\n```")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert [tag for tag, _ in elements_of(html)] == ["pre", "code"]
+
+
+def test_code_past_the_highlighting_budget_is_shown_plain() -> None:
+    long_code = "x = 1\n" * (MAX_HIGHLIGHTED_CODE_CHARS // 6 + 1)
+    html = render_assistant_markdown(f"```python\n{long_code}```\n\n```python\nimport os\n```")
+    plain, highlighted = html.split("</pre>")[:2]
+    assert plain == f'<pre class="highlight"><code>{long_code}</code>'
+    assert '<span class="kn">import</span>' in highlighted
 
 
 def test_script_tag_in_markdown_is_not_a_tag() -> None:
