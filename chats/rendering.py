@@ -31,7 +31,7 @@ _ALLOWED_ATTRIBUTES = {
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 # Pygments lexes only a few hundred characters per millisecond, so a long reply that is all code
-# would take a quarter of a second; code past this much in one message is shown unhighlighted.
+# takes well over 100 ms; code past this much in one message is shown unhighlighted.
 MAX_HIGHLIGHTED_CODE_CHARS = 8_000
 
 # nowrap=True because markdown-it keeps a highlight result as it is only when it starts with
