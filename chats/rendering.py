@@ -85,6 +85,9 @@ _MARKDOWN.core.ruler.push("use_allowed_tags_and_attributes", _use_allowed_tags_a
 _MARKDOWN.core.ruler.push("limit_highlighting", _limit_highlighting)
 
 
+# Finished replies are shown again and again (every page load, API read, live event); rendering
+# is pure Python and a long reply costs tens of milliseconds, so recent results are kept.
+@lru_cache(maxsize=512)
 def render_assistant_markdown(text: str) -> str:
     if not text:
         return ""

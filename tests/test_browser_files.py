@@ -1,7 +1,7 @@
 """Uploading as a person does: several files, progress bars, and their status arriving live."""
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from accounts.models import User
 from tests.conftest import PASSWORD
@@ -20,26 +20,12 @@ def test_upload_several_files_with_progress_and_live_status(
     page.goto(f"{base_url}/files/")
     expect(page.locator("html")).to_have_attribute("data-live", "open")
 
-    page.set_input_files(
-        "[data-testid=file-input]",
-        [
-            {
-                "name": "briefing.pdf",
-                "mimeType": "application/pdf",
-                "buffer": pdf_bytes("Heron code 4471"),
-            },
-            {
-                "name": "notes.md",
-                "mimeType": "text/markdown",
-                "buffer": b"# Notes\n\nBring snacks.",
-            },
-            {
-                "name": "photo.bin",
-                "mimeType": "application/octet-stream",
-                "buffer": b"\x00\x01\x02\x03",
-            },
-        ],
-    )
+    uploads: list[FilePayload] = [
+        {"name": "briefing.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("Heron 4471")},
+        {"name": "notes.md", "mimeType": "text/markdown", "buffer": b"# Notes\n\nBring snacks."},
+        {"name": "photo.bin", "mimeType": "application/octet-stream", "buffer": b"\x00\x01\x02"},
+    ]
+    page.set_input_files("[data-testid=file-input]", uploads)
     done = page.locator(".upload-item[data-state=done]")
     expect(done).to_have_count(2)
     for item in done.all():
@@ -54,4 +40,4 @@ def test_upload_several_files_with_progress_and_live_status(
         expect(row).to_have_attribute("data-status", "ready", timeout=15_000)
 
     page.locator("#files a", has_text="briefing.pdf").click()
-    expect(page.locator(".extracted")).to_contain_text("Heron code 4471")
+    expect(page.locator(".extracted")).to_contain_text("Heron 4471")
