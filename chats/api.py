@@ -157,7 +157,7 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         parameters=[OpenApiParameter("include_superseded", bool, default=False)],
     )
     def list(self, request: Request, chat_pk: str) -> Response:
-        self._chat()
+        services.recover_stalled_replies(user=_user(request), chat=self._chat())
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ChatMessageSerializer(page, many=True).data)
 

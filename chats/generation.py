@@ -8,6 +8,7 @@ everything so far. A stop request is a Redis flag, so it works from any tab and 
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,6 +26,23 @@ STOP_FLAG_TTL_SECONDS = 60 * 60
 UNEXPECTED_FAILURE = "Something went wrong while writing this reply. Try Regenerate."
 
 _T = TypeVar("_T")
+
+
+# A reply being written holds a lease that its writer renews; a reply left unfinished with no
+# lease was cut off (the server restarted) and is marked failed by recover_stalled_replies().
+LEASE_SECONDS = 30
+
+
+def lease_key(message_id: int) -> str:
+    return f"onyx:live:reply:{message_id}:lease"
+
+
+def _renew_lease(message_id: int) -> None:
+    redis_client().set(lease_key(message_id), "1", ex=LEASE_SECONDS)
+
+
+def has_lease(message_id: int) -> bool:
+    return bool(redis_client().exists(lease_key(message_id)))
 
 
 def stop_flag_key(message_id: int) -> str:
@@ -52,6 +70,7 @@ async def generate_reply(owner_id: int, message_id: int) -> None:
     if reply is None:
         return  # deleted, or already finished (stopped before it started)
     stats = ReplyStats()
+    await asyncio.to_thread(_renew_lease, reply.pk)
     if await asyncio.to_thread(_stop_requested, reply.pk):
         unstarted = await background.in_db_thread(_finish)(
             reply, "", ChatMessage.Status.STOPPED, "", stats, []
@@ -66,10 +85,14 @@ async def generate_reply(owner_id: int, message_id: int) -> None:
     collected = _Collected()
     producer = asyncio.create_task(_collect(reply, prompt, stats, collected))
     stopped = False
+    lease_renewed = time.monotonic()
     try:
         while not producer.done():
             await asyncio.wait([producer], timeout=FLUSH_SECONDS)
             await _flush(reply, collected)
+            if time.monotonic() - lease_renewed > LEASE_SECONDS / 3:
+                await asyncio.to_thread(_renew_lease, reply.pk)
+                lease_renewed = time.monotonic()
             if not producer.done() and await asyncio.to_thread(_stop_requested, reply.pk):
                 stopped = True
                 producer.cancel()

@@ -6,6 +6,7 @@ told about a row that was rolled back.
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -267,7 +268,11 @@ def finish_reply(
         ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).update(
             updated_at=timezone.now()
         )
-    redis_client().delete(events.partial_reply_key(reply.pk), generation.stop_flag_key(reply.pk))
+    redis_client().delete(
+        events.partial_reply_key(reply.pk),
+        generation.stop_flag_key(reply.pk),
+        generation.lease_key(reply.pk),
+    )
     return reply
 
 
@@ -291,3 +296,34 @@ def announce_finished_reply(*, reply: ChatMessage) -> None:
                 "text": f"Reply {'failed' if failed else 'finished'} in “{chat.display_title}”",
             },
         )
+
+
+INTERRUPTED = "This reply was interrupted (the server restarted). Try Regenerate."
+
+
+def recover_stalled_replies(*, user: User, chat: ChatSession) -> int:
+    """Mark failed the replies of a chat that nobody is writing any more, keeping their text."""
+    quiet_since = timezone.now() - timedelta(seconds=generation.LEASE_SECONDS)
+    stalled = ChatMessage.objects.for_user(user).filter(
+        chat=chat,
+        status__in=[ChatMessage.Status.PENDING, ChatMessage.Status.STREAMING],
+        updated_at__lt=quiet_since,
+    )
+    recovered = 0
+    for reply in stalled:
+        if generation.has_lease(reply.pk):
+            continue
+        text, _ = events.reply_snapshot(user.pk, reply.pk)
+        finish_reply(
+            reply=reply,
+            content=text,
+            status=ChatMessage.Status.FAILED,
+            error=INTERRUPTED,
+            model_name=reply.model_name,
+            prompt_tokens=None,
+            completion_tokens=None,
+            citations=[],
+        )
+        announce_finished_reply(reply=reply)
+        recovered += 1
+    return recovered

@@ -70,6 +70,7 @@ def _detail_context(
 @require_http_methods(["GET"])
 def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_chat(request, chat_id)
+    services.recover_stalled_replies(user=_user(request), chat=chat)
     return render(request, "chats/detail.html", _detail_context(request, chat, ComposerForm()))
 
 

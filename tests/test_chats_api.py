@@ -361,3 +361,50 @@ def test_a_reply_still_running_cannot_be_regenerated(alice: User, alice_chat: Ch
     )
     assert response.status_code == 400
     assert "finish" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_reply_cut_off_by_a_restart_is_marked_failed_and_keeps_its_text(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onyx_site import events
+
+    question = ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="q")
+    reply = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", status="streaming", reply_to=question
+    )
+    from accounts.session_registry import redis_client
+
+    redis_client().set(events.partial_reply_key(reply.pk), "Half an answ")
+    ChatMessage.objects.for_user(alice).filter(pk=reply.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    client, headers = _client(alice)
+    listed = client.get(f"/api/chats/{alice_chat.pk}/messages/", headers=headers).json()["results"]
+    recovered = next(m for m in listed if m["id"] == reply.pk)
+    assert recovered["status"] == "failed"
+    assert "interrupted" in recovered["error"]
+    assert recovered["content"] == "Half an answ"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_being_written_is_not_taken_for_stalled(alice: User, settings: Any) -> None:
+    settings.ONYX_BUILTIN_WORD_DELAY = 0.05
+    chat = ChatSession.objects.create(owner=alice)
+    client, headers = _client(alice)
+    reply_id = _send(client, headers, chat, "Tell me about tides").json()["reply"]["id"]
+    _wait_for_text(client, headers, chat, reply_id)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ChatMessage.objects.for_user(alice).filter(pk=reply_id).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    client.get(f"/api/chats/{chat.pk}/messages/", headers=headers)
+    wait_for_replies()
+    assert ChatMessage.objects.for_user(alice).get(pk=reply_id).status == "done"

@@ -99,8 +99,8 @@ function buildBubble(message) {
     const rest = [
       button("copy", "Copy"),
       button("regenerate", "Regenerate"),
-      button("feedback", "👍", { data: { value: "1" }, aria: "Good reply" }),
-      button("feedback", "👎", { data: { value: "-1" }, aria: "Bad reply" }),
+      button("feedback", "Good", { data: { value: "1" }, aria: "Good reply" }),
+      button("feedback", "Bad", { data: { value: "-1" }, aria: "Bad reply" }),
     ];
     for (const element of rest) {
       element.hidden = !finished;
