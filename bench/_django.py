@@ -32,13 +32,8 @@ def setup() -> None:
 def teardown() -> None:
     from django.db import connection
 
+    from tests.db_connections import end_other_connections
+
     name = connection.settings_dict["NAME"]
-    connection.close()
-    # Worker threads (sync_to_async) may still hold connections of their own.
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
+    end_other_connections()
     connection.creation.destroy_test_db(name, verbosity=0)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from chats.serializers import (
     FeedbackSerializer,
     PostMessageSerializer,
 )
+from onyx_site.pagination import NumberedPage
 
 
 def _user(request: Request) -> User:
@@ -38,12 +39,6 @@ class NewestFirstCursor(CursorPagination):
     max_page_size = 200
 
 
-class ChatPage(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class ChatViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -54,7 +49,7 @@ class ChatViewSet(
 ):
     serializer_class = ChatSessionSerializer
     lookup_value_converter = "int"
-    pagination_class = ChatPage
+    pagination_class = NumberedPage
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> Any:

@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, UnsupportedMediaType, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +16,7 @@ from files import services
 from files.models import FileChunk, UserFile
 from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
+from onyx_site.pagination import NumberedPage
 
 
 class PayloadTooLarge(APIException):
@@ -42,12 +42,6 @@ def download_response(file: UserFile) -> FileResponse:
     return response
 
 
-class FilePage(PageNumberPagination):
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class FileViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -56,7 +50,7 @@ class FileViewSet(
 ):
     serializer_class = UserFileSerializer
     lookup_value_converter = "int"
-    pagination_class = FilePage
+    pagination_class = NumberedPage
 
     def get_queryset(self) -> Any:
         return UserFile.objects.for_user(_user(self.request)).order_by("-created_at", "-pk")

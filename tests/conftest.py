@@ -11,6 +11,7 @@ from accounts import session_registry
 from accounts.models import User
 from chats.models import ChatSession
 from tests.asgi_server import running_asgi_server
+from tests.db_connections import end_other_connections
 from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
 
 PASSWORD = "correct horse battery staple 42"
@@ -122,14 +123,5 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     """Before the test database is dropped, end connections that server threads left open
     (uvicorn's and the background loop's); PostgreSQL refuses to drop a database in use."""
     yield
-    from django.db import connection
-
     with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-        connection.close()
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
-                [name],
-            )
+        end_other_connections()
