@@ -86,6 +86,9 @@ class SearchHit:
 
 def search_chats(user: User, text: str, *, limit: int = 50) -> list[SearchHit]:
     """Chats whose title or messages match, best first; a chat appears once."""
+    text = text.replace("\x00", " ").strip()  # PostgreSQL refuses NUL in any string
+    if not text:
+        return []
     query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
     title_hits = (
         ChatSession.objects.for_user(user)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
-from tests.conftest import api_tokens, bearer, wait_for_replies
+from tests.conftest import api_tokens, bearer, sign_in, wait_for_replies
 
 
 def _client(user: User) -> tuple[Client, dict[str, str]]:
@@ -408,3 +408,12 @@ def test_a_reply_being_written_is_not_taken_for_stalled(alice: User, settings: A
     client.get(f"/api/chats/{chat.pk}/messages/", headers=headers)
     wait_for_replies()
     assert ChatMessage.objects.for_user(alice).get(pk=reply_id).status == "done"
+
+
+@pytest.mark.django_db
+def test_odd_search_text_is_never_a_server_error(alice: User, alice_chat: ChatSession) -> None:
+    client, headers = _client(alice)
+    for text in ("\x00", "a\x00b", "&|!:*()", "'\"", "x" * 200):
+        response = client.get("/api/chats/search/", {"q": text}, headers=headers)
+        assert response.status_code == 200, (text, response.status_code)
+    assert sign_in(alice).get("/chats/", {"q": "\x00"}).status_code == 200
