@@ -65,6 +65,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             with suppress(asyncio.CancelledError):
                 await self.recheck_task
 
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # A malformed frame from a client is ignored, not a crash that closes the socket.
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Clients only send pings, acknowledgements and typing notices; sending messages
         goes through HTTP so it is validated and idempotent."""

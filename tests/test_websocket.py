@@ -132,3 +132,16 @@ async def test_bobs_events_never_reach_alices_socket() -> None:
     ).status_code == 200
     await communicator.disconnect()
     await asyncio.sleep(0)
+
+
+async def test_garbage_from_a_client_is_ignored_and_the_socket_stays_open() -> None:
+    alice = await sync_to_async(make_user)("alice@example.com")
+    tokens = await sync_to_async(api_tokens)(Client(), alice)
+    communicator = await _open([(b"authorization", f"Bearer {tokens['access']}".encode())])
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_to(text_data="{not json")
+    await communicator.send_to(text_data='["a", "list"]')
+    await communicator.send_json_to({"type": "typing", "chat_id": "not-an-int"})
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    await communicator.disconnect()
