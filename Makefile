@@ -43,7 +43,10 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py ensure_admin
-	$(VENV)/bin/uvicorn onyx_site.asgi:application --host 127.0.0.1 --port $${PORT:-8000}
+	export PORT="$${PORT:-8000}"
+	echo "Onyx Sessions: http://127.0.0.1:$$PORT (web, a replies worker and a files worker; Ctrl+C stops all)"
+	# Every line of the Procfile, with the virtualenv first on PATH; honcho gives web $$PORT.
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start -p "$$PORT"
 
 test: venv
 	if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then

@@ -1,5 +1,6 @@
 """JWT pairs bound to a server-side session: a token is only as alive as its session."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,6 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from accounts import session_registry
 from accounts.models import User
-from accounts.services import TokenPair
 
 SESSION_ID_CLAIM = "sid"
 SESSION_ENDED_MESSAGE = "Your session has ended. Sign in again."
@@ -18,6 +18,12 @@ SESSION_ENDED_MESSAGE = "Your session has ended. Sign in again."
 
 class SessionEnded(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
 
 
 def _cap_expiry(token: Token, session_expires_at: datetime) -> None:

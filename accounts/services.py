@@ -1,12 +1,12 @@
 """Everything that changes who is signed in: sign-in, sign-out, revocation, password change."""
 
-from dataclasses import dataclass
-
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.http import HttpRequest
 
-from accounts import session_registry
+from accounts import jwt, session_registry
+from accounts.jwt import TokenPair
+from accounts.login_throttle import is_locked_out
 from accounts.models import User, normalize_email_address
 from accounts.request_info import client_ip, client_user_agent
 
@@ -26,16 +26,8 @@ class SessionNotFound(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-
-
 def check_credentials(*, request: HttpRequest, email: str, password: str) -> User:
     """The user behind email + password, counting failures toward a lockout."""
-    from accounts.login_throttle import is_locked_out
-
     email = normalize_email_address(email)
     if is_locked_out(request, email):
         raise LoginLockedOut
@@ -73,8 +65,6 @@ def record_browser_session(*, request: HttpRequest, user: User) -> None:
 
 
 def sign_in_api(*, request: HttpRequest, email: str, password: str) -> TokenPair:
-    from accounts import jwt
-
     user = check_credentials(request=request, email=email, password=password)
     AxesProxyHandler.user_logged_in(sender=User, request=request, user=user)
     active = session_registry.start_session(

@@ -8,13 +8,14 @@ gone or past its absolute expiry. Records expire in Redis by themselves too.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Literal, cast
 
-import redis
 from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
+
+from onyx_site import events
+from onyx_site.live_state import redis_client
 
 SessionKind = Literal["browser", "api"]
 
@@ -48,11 +49,6 @@ class ActiveSession:
             return False
         idle = settings.ONYX_SESSION_IDLE_MINUTES
         return not idle or now - self.last_seen < timedelta(minutes=idle)
-
-
-@cache
-def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
 
 
 # redis-py types its sync replies as "T | Awaitable[T]"; these two say which one we get.
@@ -199,8 +195,6 @@ def swap_refresh_jti(sid: str, *, expected: str, new: str) -> bool:
 
 def end_session(sid: str) -> ActiveSession | None:
     """Delete the record and the Django session behind it; open sockets are told to close."""
-    from onyx_site import events
-
     client = redis_client()
     key = _session_key(sid)
     session = _decode(sid, _fields(key))

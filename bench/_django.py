@@ -24,9 +24,9 @@ def setup() -> None:
 
     # A throwaway test database, exactly as the test suite makes one.
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    from accounts import session_registry
+    from onyx_site.live_state import redis_client
 
-    session_registry.redis_client().flushdb()
+    redis_client().flushdb()
 
 
 def teardown() -> None:

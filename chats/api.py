@@ -153,7 +153,7 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     )
     def list(self, request: Request, chat_pk: str) -> Response:
         services.recover_stalled_replies(user=_user(request), chat=self._chat())
-        page = self.paginate_queryset(self.get_queryset())
+        page = selectors.with_text_so_far(self.paginate_queryset(self.get_queryset()) or [])
         return self.get_paginated_response(ChatMessageSerializer(page, many=True).data)
 
     @extend_schema(request=PostMessageSerializer, responses={201: PostedMessageSerializer})
@@ -179,12 +179,13 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
 
     def retrieve(self, request: Request, chat_pk: str, pk: str) -> Response:
         message = get_object_or_404(self.get_queryset(), pk=pk)
+        [message] = selectors.with_text_so_far([message])
         return Response(ChatMessageSerializer(message).data)
 
     @extend_schema(request=None, responses=ChatMessageSerializer)
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, chat_pk: str, pk: str) -> Response:
-        reply = services.stop_reply(reply=self._reply())
+        [reply] = selectors.with_text_so_far([services.stop_reply(reply=self._reply())])
         return Response(ChatMessageSerializer(reply).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={201: ChatMessageSerializer})

@@ -11,9 +11,13 @@ from django.conf import settings
 
 from accounts import session_registry
 from accounts.ws_auth import SCOPE_SESSION_ID
-from onyx_site import events
+from onyx_site import events, live_state
 
 CLOSE_UNAUTHORIZED = 4401
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -36,7 +40,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.groups.append(group)
         self.user_id: int = user.pk
         self.recheck_task = asyncio.create_task(self._close_when_session_ends())
-        seq = await database_sync_to_async(events.current_seq)(user.pk)
+        seq = await live_state.acurrent_seq(user.pk)
         await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
         last_seq = self._last_seq_asked()
         if last_seq is not None:
@@ -52,7 +56,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _replay_since(self, last_seq: int) -> None:
         # Joined the group first, so nothing published from now on is missed; an event that
         # arrives both ways is told apart by its seq on the client.
-        missed = await database_sync_to_async(events.events_since)(self.user_id, last_seq)
+        missed = await live_state.aevents_since(self.user_id, last_seq)
         if missed.too_old:
             await self.send_json({"type": "resync", "reason": "Too much was missed; reload."})
             return
@@ -81,6 +85,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type")
         if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "replay" and _is_seq(content.get("after")):
+            # The tab saw a gap in seq (an event lost on the way): send what it missed.
+            await self._replay_since(content["after"])
+            await self.send_json({"type": "replay.done", "after": content["after"]})
         elif kind == "typing" and isinstance(content.get("chat_id"), int):
             await events.asend_ephemeral(
                 self.user_id,

@@ -1,205 +1,265 @@
-"""Generating an assistant reply, independent of any socket or tab.
+"""Writing an assistant reply in a worker: the model's text, streamed live to every tab.
 
-Replies run on one background event loop per process. The provider's chunks are coalesced and
-flushed every FLUSH_SECONDS: each flush appends to the reply's text-so-far in Redis and sends one
-`message.delta` event, so a fast model does not flood sockets and a tab opened mid-reply can show
-everything so far. A stop request is a Redis flag, so it works from any tab and any process.
+The first piece of text is published at once; after that the provider's chunks are coalesced, so
+a reply sends at most one `message.delta` per FLUSH_SECONDS. Each delta is appended to the
+reply's text so far in Redis in the same atomic step that logs the event, and carries its offset
+in code points. The text so far is also checkpointed to PostgreSQL every few seconds. Stop is a
+Redis flag, checked between flushes, so it works from any tab or process.
+
+When the task engine gives a reply's job to a new attempt (its worker died or was stopped), the
+reply is written again: while the new text repeats what the tabs already show nothing is sent
+and the reply simply continues; if it differs, one delta with `reset` replaces the text and the
+tabs say the reply restarted.
 """
 
 import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import TypeVar
 
-from accounts.session_registry import redis_client
-from chats import selectors
+from django.conf import settings
+
+from chats import replies, selectors
 from chats.models import ChatMessage
-from chats.providers.base import Passage, ProviderError, ReplyStats
+from chats.providers.base import ProviderError, ReplyStats
 from chats.providers.registry import get_provider
-from onyx_site import background, events
+from files.passages import Passage
+from onyx_site import events, live_state
+from onyx_site.async_db import in_db_thread
+from onyx_site.live_state import ReplyText
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05
-STOP_FLAG_TTL_SECONDS = 60 * 60
+STOP_CHECK_SECONDS = 0.2
+# With no text arriving (a model thinking), still wake up this often to check the stop flag.
+IDLE_WAKE_SECONDS = 0.25
+LEASE_RENEW_SECONDS = live_state.LEASE_SECONDS / 3
+# A reply whose writers keep dying (a poison reply) is given up after this many attempts.
+MAX_ATTEMPTS = 4
 UNEXPECTED_FAILURE = "Something went wrong while writing this reply. Try Regenerate."
-
-_T = TypeVar("_T")
-
-
-# A reply being written holds a lease that its writer renews; a reply left unfinished with no
-# lease was cut off (the server restarted) and is marked failed by recover_stalled_replies().
-LEASE_SECONDS = 30
+GAVE_UP = "This reply was interrupted too many times. Try Regenerate."
 
 
-def lease_key(message_id: int) -> str:
-    return f"onyx:live:reply:{message_id}:lease"
+def citations_for(passages: list[Passage]) -> tuple[dict[str, object], ...]:
+    return tuple(
+        {"n": n, "file_id": p.file_id, "file_name": p.file_name, "passage": p.text[:400]}
+        for n, p in enumerate(passages, start=1)
+    )
 
 
-def _renew_lease(message_id: int) -> None:
-    redis_client().set(lease_key(message_id), "1", ex=LEASE_SECONDS)
+def _begin(reply: ChatMessage) -> selectors.Prompt | None:
+    prompt = selectors.prompt_for(reply)
+    return prompt if replies.start_streaming(reply) else None
 
 
-def has_lease(message_id: int) -> bool:
-    return bool(redis_client().exists(lease_key(message_id)))
+def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> bool:
+    if not replies.finish(reply, outcome):
+        return False
+    live_state.forget_reply(reply.pk)
+    replies.announce_finished(reply)
+    return True
 
 
-def stop_flag_key(message_id: int) -> str:
-    return f"onyx:live:reply:{message_id}:stop"
-
-
-def request_stop(message_id: int) -> None:
-    redis_client().set(stop_flag_key(message_id), "1", ex=STOP_FLAG_TTL_SECONDS)
-
-
-def _stop_requested(message_id: int) -> bool:
-    return bool(redis_client().exists(stop_flag_key(message_id)))
-
-
-@dataclass
-class _Collected:
-    text: str = ""
-    sent: int = 0  # characters already flushed
-    error: str = ""
-    finished: bool = False
-
-
-async def generate_reply(owner_id: int, message_id: int) -> None:
-    reply = await background.in_db_thread(selectors.reply_to_generate)(owner_id, message_id)
+async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
+    """The job of one reply (chats/tasks.py). `attempt` counts from 0."""
+    shown, stop_asked = await live_state.atake_over(reply_id)
+    reply = await in_db_thread(selectors.reply_to_write)(owner_id, reply_id)
     if reply is None:
-        return  # deleted, or already finished (stopped before it started)
-    stats = ReplyStats()
-    await asyncio.to_thread(_renew_lease, reply.pk)
-    if await asyncio.to_thread(_stop_requested, reply.pk):
-        unstarted = await background.in_db_thread(_finish)(
-            reply, "", ChatMessage.Status.STOPPED, "", stats, []
+        return  # deleted, or already finished
+    earlier_text = shown if shown is not None else reply.content
+    if attempt >= MAX_ATTEMPTS or stop_asked:
+        outcome = replies.Outcome(
+            content=earlier_text,
+            status=ChatMessage.Status.STOPPED if stop_asked else ChatMessage.Status.FAILED,
+            error="" if stop_asked else GAVE_UP,
+            model_name=reply.model_name,
         )
-        await background.in_db_thread(_announce_finished)(unstarted)
+        await in_db_thread(_finish_and_announce)(reply, outcome)
         return
-    prompt = await background.in_db_thread(selectors.prompt_for)(reply)
-    await background.in_db_thread(_mark_streaming)(reply)
+    prompt = await in_db_thread(_begin)(reply)
+    if prompt is None:
+        return  # finished by someone else meanwhile
+    # Redis lost the text of an earlier attempt (only PostgreSQL's checkpoint has it): the tabs
+    # may hold more or less of it, so the first delta replaces whatever they show.
+    stream = _ReplyStream(
+        reply, shown=shown or "", replace_first=shown is None and bool(earlier_text)
+    )
     await events.apublish(
         owner_id, {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": True}
     )
-    collected = _Collected()
-    producer = asyncio.create_task(_collect(reply, prompt, stats, collected))
-    stopped = False
-    lease_renewed = time.monotonic()
     try:
-        while not producer.done():
-            await asyncio.wait([producer], timeout=FLUSH_SECONDS)
-            await _flush(reply, collected)
-            if time.monotonic() - lease_renewed > LEASE_SECONDS / 3:
-                await asyncio.to_thread(_renew_lease, reply.pk)
-                lease_renewed = time.monotonic()
-            if not producer.done() and await asyncio.to_thread(_stop_requested, reply.pk):
-                stopped = True
-                producer.cancel()
-        await asyncio.gather(producer, return_exceptions=True)
-        await _flush(reply, collected)
-    finally:
-        if not producer.done():
-            producer.cancel()
-
-    if stopped:
-        status = ChatMessage.Status.STOPPED
-    elif collected.error:
-        status = ChatMessage.Status.FAILED
-    else:
-        status = ChatMessage.Status.DONE
-    citations = citations_for(prompt.passages) if status == ChatMessage.Status.DONE else []
-    finished = await background.in_db_thread(_finish)(
-        reply, collected.text, status, collected.error, stats, citations
-    )
-    await background.in_db_thread(_announce_finished)(finished)
-
-
-async def _collect(
-    reply: ChatMessage, prompt: selectors.Prompt, stats: ReplyStats, collected: _Collected
-) -> None:
-    provider = get_provider()
-    stats.model = stats.model or provider.name
-    if prompt.files_not_ready:
-        names = ", ".join(f"“{name}”" for name in prompt.files_not_ready)
-        collected.text += (
-            f"_Not ready yet: {names} is still being read, so this answer does not use it. "
-            "Ask again once it shows as Ready._\n\n"
-        )
-    stream = provider.stream_reply(prompt.messages, passages=prompt.passages, stats=stats)
-    try:
-        async for chunk in stream:
-            collected.text += chunk
-    except ProviderError as error:
-        collected.error = str(error)
+        outcome = await stream.run(prompt)
     except asyncio.CancelledError:
+        # The worker is shutting down and hands the job back: keep what the tabs show.
+        await asyncio.shield(in_db_thread(replies.checkpoint)(reply, stream.visible_text()))
         raise
     except Exception:
-        log.exception("Reply %s failed", reply.pk)
-        collected.error = UNEXPECTED_FAILURE
-    finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            await close()
-        collected.finished = True
+        log.exception("Writing reply %s failed", reply_id)
+        outcome = replies.Outcome(
+            content=stream.visible_text(),
+            status=ChatMessage.Status.FAILED,
+            error=UNEXPECTED_FAILURE,
+            model_name=stream.stats.model,
+        )
+    await in_db_thread(_finish_and_announce)(reply, outcome)
 
 
-async def _flush(reply: ChatMessage, collected: _Collected) -> None:
-    pending = collected.text[collected.sent :]
-    if not pending:
-        return
-    collected.sent = len(collected.text)
-    await events.apublish(
-        reply.owner_id,
-        {
+@dataclass
+class _Piece:
+    text: str
+    reset: bool
+
+
+class _ReplyStream:
+    """One attempt at a reply: the provider's text in, coalesced deltas out."""
+
+    def __init__(self, reply: ChatMessage, *, shown: str, replace_first: bool) -> None:
+        self.reply = reply
+        self.stats = ReplyStats()
+        self.text = ""  # everything this attempt has received
+        self.error = ""
+        self.shown = shown  # what the tabs show from an earlier attempt
+        self.caught_up = not shown  # this attempt's text has overtaken or replaced `shown`
+        self.sent = 0  # code points of self.text the tabs have
+        self.replace_next = replace_first
+        self.finished = False
+        self.arrived = asyncio.Event()
+
+    def visible_text(self) -> str:
+        return self.text[: self.sent] if self.caught_up else self.shown
+
+    async def run(self, prompt: selectors.Prompt) -> replies.Outcome:
+        producer = asyncio.create_task(self._produce(prompt))
+        stopped = False
+        last_flush = float("-inf")
+        last_stop_check = last_lease = last_checkpoint = time.monotonic()
+        try:
+            while True:
+                if not producer.done():
+                    await self._text_or_timeout(producer, IDLE_WAKE_SECONDS)
+                wait = FLUSH_SECONDS - (time.monotonic() - last_flush)
+                if wait > 0 and not producer.done():
+                    await asyncio.wait([producer], timeout=wait)  # coalesce
+                self.arrived.clear()
+                await self._publish_pending()
+                last_flush = now = time.monotonic()
+                if producer.done():
+                    break
+                if now - last_stop_check >= STOP_CHECK_SECONDS:
+                    last_stop_check = now
+                    if await live_state.astop_requested(self.reply.pk):
+                        stopped = True
+                        producer.cancel()
+                        await asyncio.gather(producer, return_exceptions=True)
+                        await self._publish_pending()
+                        break
+                if now - last_lease >= LEASE_RENEW_SECONDS:
+                    last_lease = now
+                    await live_state.arenew_lease(self.reply.pk)
+                if now - last_checkpoint >= settings.ONYX_REPLY_CHECKPOINT_SECONDS:
+                    last_checkpoint = now
+                    await in_db_thread(replies.checkpoint)(self.reply, self.visible_text())
+            # The last text may have arrived while the loop was publishing.
+            await self._publish_pending()
+        finally:
+            if not producer.done():
+                producer.cancel()
+                await asyncio.gather(producer, return_exceptions=True)
+        return self._outcome(prompt, stopped=stopped)
+
+    def _outcome(self, prompt: selectors.Prompt, *, stopped: bool) -> replies.Outcome:
+        if stopped:
+            status = ChatMessage.Status.STOPPED
+        elif self.error:
+            status = ChatMessage.Status.FAILED
+        else:
+            status = ChatMessage.Status.DONE
+        done = status == ChatMessage.Status.DONE
+        return replies.Outcome(
+            content=self.visible_text(),
+            status=status,
+            error=self.error,
+            model_name=self.stats.model,
+            prompt_tokens=self.stats.prompt_tokens,
+            completion_tokens=self.stats.completion_tokens,
+            citations=citations_for(prompt.passages) if done else (),
+        )
+
+    async def _text_or_timeout(self, producer: asyncio.Task[None], wake_after: float) -> None:
+        arrival = asyncio.ensure_future(self.arrived.wait())
+        try:
+            await asyncio.wait(
+                [arrival, producer], timeout=wake_after, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            arrival.cancel()
+
+    def _add(self, text: str) -> None:
+        self.text += text
+        self.arrived.set()
+
+    async def _produce(self, prompt: selectors.Prompt) -> None:
+        provider = get_provider()
+        self.stats.model = self.stats.model or provider.name
+        if prompt.files_not_ready:
+            names = ", ".join(f"“{name}”" for name in prompt.files_not_ready)
+            self._add(
+                f"_Not ready yet: {names} is still being read, so this answer does not use it. "
+                "Ask again once it shows as Ready._\n\n"
+            )
+        stream = provider.stream_reply(prompt.messages, passages=prompt.passages, stats=self.stats)
+        try:
+            async for chunk in stream:
+                self._add(chunk)
+        except ProviderError as error:
+            self.error = str(error)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Reply %s failed in its provider", self.reply.pk)
+            self.error = UNEXPECTED_FAILURE
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+            self.finished = True
+
+    def _take_pending(self) -> _Piece | None:
+        if not self.caught_up:
+            if self.text.startswith(self.shown) and len(self.text) > len(self.shown):
+                # The new attempt continues the earlier text: carry on from its end.
+                self.caught_up, self.sent = True, len(self.shown)
+            elif self.shown.startswith(self.text) and not self.finished:
+                return None  # still repeating what the tabs show
+            elif self.text == self.shown:
+                self.caught_up, self.sent = True, len(self.text)
+                return None
+            else:
+                # It went another way: replace the text the tabs show.
+                self.caught_up, self.sent, self.replace_next = True, 0, True
+        pending = self.text[self.sent :]
+        if not pending and not self.replace_next:
+            return None
+        self.sent = len(self.text)
+        piece = _Piece(text=pending, reset=self.replace_next)
+        self.replace_next = False
+        return piece
+
+    async def _publish_pending(self) -> None:
+        piece = self._take_pending()
+        if piece is None:
+            return
+        event: dict[str, object] = {
             "type": "message.delta",
-            "chat_id": reply.chat_id,
-            "message_id": reply.pk,
-            "delta": pending,
-        },
-        append_to=reply.pk,
-    )
-
-
-def _mark_streaming(reply: ChatMessage) -> None:
-    reply.status = ChatMessage.Status.STREAMING
-    reply.save(update_fields=["status", "updated_at"])
-
-
-def citations_for(passages: list[Passage]) -> list[dict[str, object]]:
-    return [
-        {"n": n, "file_id": p.file_id, "file_name": p.file_name, "passage": p.text[:400]}
-        for n, p in enumerate(passages, start=1)
-    ]
-
-
-def _finish(
-    reply: ChatMessage,
-    text: str,
-    status: str,
-    error: str,
-    stats: ReplyStats,
-    citations: list[dict[str, object]],
-) -> ChatMessage:
-    from chats import services
-
-    return services.finish_reply(
-        citations=citations,
-        reply=reply,
-        content=text,
-        status=status,
-        error=error,
-        model_name=stats.model,
-        prompt_tokens=stats.prompt_tokens,
-        completion_tokens=stats.completion_tokens,
-    )
-
-
-def _announce_finished(reply: ChatMessage) -> None:
-    from chats import services
-
-    services.announce_finished_reply(reply=reply)
-
-
-def submit_reply(owner_id: int, message_id: int) -> None:
-    background.loop.submit(generate_reply(owner_id, message_id))
+            "chat_id": self.reply.chat_id,
+            "message_id": self.reply.pk,
+            "delta": piece.text,
+        }
+        if piece.reset:
+            event["reset"] = True
+        await events.apublish(
+            self.reply.owner_id,
+            event,
+            reply_text=ReplyText(self.reply.pk, append=piece.text, reset=piece.reset),
+        )

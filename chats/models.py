@@ -63,6 +63,7 @@ class ChatMessage(models.Model):
         FAILED = "failed", "Failed"
 
     FINISHED: ClassVar[frozenset[str]] = frozenset({Status.DONE, Status.STOPPED, Status.FAILED})
+    UNFINISHED: ClassVar[tuple[str, ...]] = (Status.PENDING, Status.STREAMING)
 
     chat = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -86,6 +87,8 @@ class ChatMessage(models.Model):
     feedback_comment = models.TextField(blank=True)
     # [{"n": 1, "file_id": 7, "file_name": "handbook.pdf", "passage": "..."}] for grounded replies.
     citations = models.JSONField(default=list, blank=True)
+    # The task-engine job writing this reply (procrastinate_jobs.id), while it is unfinished.
+    job_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +98,12 @@ class ChatMessage(models.Model):
         indexes = [
             models.Index(fields=["chat", "created_at"], name="message_chat_created"),
             GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="message_content_search"),
+            # Few rows: the replies still being written, checked on every chat load.
+            models.Index(
+                fields=["chat"],
+                name="message_unfinished",
+                condition=Q(status__in=["pending", "streaming"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

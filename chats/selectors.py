@@ -1,5 +1,6 @@
 """Reading chats: every query starts from the owner's rows."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -7,9 +8,11 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
-from chats.providers.base import Passage, PromptMessage
+from chats.providers.base import PromptMessage
 from files import selectors as file_selectors
 from files.models import UserFile
+from files.passages import Passage
+from onyx_site import live_state
 
 # How much of the conversation a reply sees: the most recent messages, newest last.
 PROMPT_HISTORY_MESSAGES = 40
@@ -31,7 +34,8 @@ def chats_for(user: User) -> QuerySet[ChatSession]:
     )
 
 
-def reply_to_generate(owner_id: int, message_id: int) -> ChatMessage | None:
+def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
+    """The reply a worker is asked to write, if it still needs writing."""
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return None
@@ -40,10 +44,24 @@ def reply_to_generate(owner_id: int, message_id: int) -> ChatMessage | None:
         .filter(
             pk=message_id,
             role=ChatMessage.Role.ASSISTANT,
-            status__in=[ChatMessage.Status.PENDING, ChatMessage.Status.STREAMING],
+            status__in=ChatMessage.UNFINISHED,
         )
         .first()
     )
+
+
+def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+    """Messages as they are now: a reply being written gets its text so far from Redis (its
+    row holds only the last checkpoint)."""
+    messages = list(messages)
+    unfinished = [
+        m.pk for m in messages if m.role == ChatMessage.Role.ASSISTANT and not m.is_finished
+    ]
+    texts = live_state.reply_texts(unfinished)
+    for message in messages:
+        if message.pk in texts:
+            message.content = texts[message.pk]
+    return messages
 
 
 def prompt_for(reply: ChatMessage) -> Prompt:

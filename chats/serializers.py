@@ -7,7 +7,6 @@ from rest_framework import serializers
 from chats.models import ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
 from files.models import UserFile
-from onyx_site import events
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
@@ -61,15 +60,6 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "created_at",
         ]
         read_only_fields = fields
-
-    def to_representation(self, instance: ChatMessage) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        if not instance.is_finished and instance.role == ChatMessage.Role.ASSISTANT:
-            # Mid-reply, the text so far lives in Redis, not yet in PostgreSQL.
-            text, _ = events.reply_snapshot(instance.owner_id, instance.pk)
-            data["content"] = text
-            data["html"] = render_assistant_markdown(text)
-        return data
 
     def get_html(self, message: ChatMessage) -> str:
         if message.role == ChatMessage.Role.USER:

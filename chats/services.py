@@ -4,9 +4,7 @@ Writes happen in one transaction; live events and reply generation start on comm
 told about a row that was rolled back.
 """
 
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -14,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.session_registry import redis_client
-from chats import generation
+from chats import replies, tasks
 from chats.models import ChatMessage, ChatSession
-from chats.serializers import MAX_MESSAGE_CHARS, ChatMessageSerializer, ChatSessionSerializer
+from chats.replies import message_event
+from chats.serializers import MAX_MESSAGE_CHARS, ChatSessionSerializer
 from files.models import UserFile
-from onyx_site import events
+from onyx_site import events, live_state
 
 TITLE_FROM_MESSAGE_CHARS = 60
 
@@ -47,14 +45,6 @@ class PostedMessage:
 
 def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
     return {"type": kind, "chat": dict(ChatSessionSerializer(chat).data)}
-
-
-def _message_event(kind: str, message: ChatMessage) -> dict[str, object]:
-    return {
-        "type": kind,
-        "chat_id": message.chat_id,
-        "message": dict(ChatMessageSerializer(message).data),
-    }
 
 
 def _publish_on_commit(user_id: int, event: dict[str, object]) -> None:
@@ -101,10 +91,10 @@ def update_chat(
 
 def delete_chat(*, chat: ChatSession) -> None:
     unfinished = ChatMessage.objects.for_user(chat.owner).filter(
-        chat=chat, status__in=[ChatMessage.Status.PENDING, ChatMessage.Status.STREAMING]
+        chat=chat, status__in=ChatMessage.UNFINISHED
     )
     for reply_id in unfinished.values_list("pk", flat=True):
-        generation.request_stop(reply_id)
+        live_state.request_stop(reply_id)
     chat_id, owner_id = chat.pk, chat.owner_id
     with transaction.atomic():
         chat.delete()
@@ -112,15 +102,9 @@ def delete_chat(*, chat: ChatSession) -> None:
 
 
 def _check_send_rate(user: User) -> None:
-    limit = settings.ONYX_SEND_RATE_PER_MINUTE
-    window = int(time.time() // 60)
-    key = f"onyx:send-rate:{user.pk}:{window}"
-    client = redis_client()
-    count = int(client.incr(key))  # type: ignore[arg-type]
-    if count == 1:
-        client.expire(key, 61)
-    if count > limit:
-        raise SendRateExceeded(retry_after=60 - int(time.time()) % 60)
+    count, retry_after = live_state.count_send(user.pk)
+    if count > settings.ONYX_SEND_RATE_PER_MINUTE:
+        raise SendRateExceeded(retry_after=retry_after)
 
 
 def _existing_post(user: User, client_id: str) -> PostedMessage | None:
@@ -176,10 +160,10 @@ def post_message(
                 chat.title = title_from_message(content)
             chat.updated_at = timezone.now()
             chat.save(update_fields=["title", "updated_at"])
-            _publish_on_commit(user.pk, _message_event("message.created", user_message))
-            _publish_on_commit(user.pk, _message_event("message.created", reply))
+            _publish_on_commit(user.pk, message_event("message.created", user_message))
+            _publish_on_commit(user.pk, message_event("message.created", reply))
             _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
-            transaction.on_commit(partial(generation.submit_reply, user.pk, reply.pk))
+            tasks.queue_reply(reply)
     except IntegrityError:
         # The same client_id raced in from another tab or a retry: return the winner.
         if client_id and (existing := _existing_post(user, client_id)) is not None:
@@ -191,7 +175,7 @@ def post_message(
 def stop_reply(*, reply: ChatMessage) -> ChatMessage:
     """Ask the reply to stop, wherever it is being written; a finished one stays as it is."""
     if not reply.is_finished:
-        generation.request_stop(reply.pk)
+        live_state.request_stop(reply.pk)
     return reply
 
 
@@ -213,9 +197,9 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
             reply_to_id=reply.reply_to_id,
         )
         reply.superseded = True
-        _publish_on_commit(reply.owner_id, _message_event("message.superseded", reply))
-        _publish_on_commit(reply.owner_id, _message_event("message.created", new_reply))
-        transaction.on_commit(partial(generation.submit_reply, reply.owner_id, new_reply.pk))
+        _publish_on_commit(reply.owner_id, message_event("message.superseded", reply))
+        _publish_on_commit(reply.owner_id, message_event("message.created", new_reply))
+        tasks.queue_reply(new_reply)
     return new_reply
 
 
@@ -226,104 +210,9 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
         message.feedback = value
         message.feedback_comment = comment.strip() if value is not None else ""
         message.save(update_fields=["feedback", "feedback_comment", "updated_at"])
-        _publish_on_commit(message.owner_id, _message_event("message.updated", message))
+        _publish_on_commit(message.owner_id, message_event("message.updated", message))
     return message
 
 
-def finish_reply(
-    *,
-    reply: ChatMessage,
-    content: str,
-    status: str,
-    error: str,
-    model_name: str,
-    prompt_tokens: int | None,
-    completion_tokens: int | None,
-    citations: list[dict[str, object]],
-) -> ChatMessage:
-    """Store the finished reply (called by the generator when the stream ends)."""
-    reply.content = content
-    reply.status = status
-    reply.error = error
-    reply.model_name = model_name[:200]
-    reply.prompt_tokens = prompt_tokens
-    reply.completion_tokens = completion_tokens
-    reply.citations = citations
-    # The chat may have been deleted while the reply was being written.
-    updated = (
-        ChatMessage.objects.for_user(reply.owner)
-        .filter(pk=reply.pk)
-        .update(
-            content=reply.content,
-            status=reply.status,
-            error=reply.error,
-            model_name=reply.model_name,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            citations=citations,
-            updated_at=timezone.now(),
-        )
-    )
-    if updated:
-        ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).update(
-            updated_at=timezone.now()
-        )
-    redis_client().delete(
-        events.partial_reply_key(reply.pk),
-        generation.stop_flag_key(reply.pk),
-        generation.lease_key(reply.pk),
-    )
-    return reply
-
-
-def announce_finished_reply(*, reply: ChatMessage) -> None:
-    kind = "message.failed" if reply.status == ChatMessage.Status.FAILED else "message.completed"
-    events.publish(reply.owner_id, _message_event(kind, reply))
-    events.publish(
-        reply.owner_id,
-        {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": False},
-    )
-    chat = ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).first()
-    if chat is not None:
-        failed = reply.status == ChatMessage.Status.FAILED
-        events.publish(
-            reply.owner_id,
-            {
-                "type": "notification",
-                "chat_id": chat.pk,
-                "message_id": reply.pk,
-                "level": "error" if failed else "info",
-                "text": f"Reply {'failed' if failed else 'finished'} in “{chat.display_title}”",
-            },
-        )
-
-
-INTERRUPTED = "This reply was interrupted (the server restarted). Try Regenerate."
-
-
 def recover_stalled_replies(*, user: User, chat: ChatSession) -> int:
-    """Mark failed the replies of a chat that nobody is writing any more, keeping their text."""
-    quiet_since = timezone.now() - timedelta(seconds=generation.LEASE_SECONDS)
-    stalled = ChatMessage.objects.for_user(user).filter(
-        chat=chat,
-        status__in=[ChatMessage.Status.PENDING, ChatMessage.Status.STREAMING],
-        updated_at__lt=quiet_since,
-    )
-    recovered = 0
-    for reply in stalled:
-        if generation.has_lease(reply.pk):
-            continue
-        text, _ = events.reply_snapshot(user.pk, reply.pk)
-        finish_reply(
-            reply=reply,
-            content=text,
-            status=ChatMessage.Status.FAILED,
-            error=INTERRUPTED,
-            model_name=reply.model_name,
-            prompt_tokens=None,
-            completion_tokens=None,
-            citations=[],
-        )
-        announce_finished_reply(reply=reply)
-        recovered += 1
-    return recovered
+    return replies.recover_stalled(user=user, chat=chat)

@@ -9,7 +9,7 @@ from accounts.models import User
 from chats import selectors, services
 from chats.forms import ChatFilesForm, ComposerForm, RenameForm
 from chats.models import ChatMessage, ChatSession
-from onyx_site import events
+from onyx_site import live_state
 
 HISTORY_ON_PAGE = 200
 
@@ -47,16 +47,13 @@ def _detail_context(
     user = _user(request)
     # Read the seq before the messages: replaying from it can only repeat an event (the page
     # drops repeats), never miss one.
-    last_seq = events.current_seq(user.pk)
-    history = list(
+    last_seq = live_state.current_seq(user.pk)
+    history = selectors.with_text_so_far(
         ChatMessage.objects.for_user(user)
         .current()
         .filter(chat=chat)
         .order_by("-pk")[:HISTORY_ON_PAGE]
     )[::-1]
-    for message in history:
-        if message.role == ChatMessage.Role.ASSISTANT and not message.is_finished:
-            message.content, _ = events.reply_snapshot(user.pk, message.pk)
     return {
         "chat": chat,
         "history": history,

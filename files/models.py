@@ -36,6 +36,8 @@ class UserFile(models.Model):
     page_count = models.PositiveIntegerField(null=True, blank=True)
     row_count = models.PositiveIntegerField(null=True, blank=True)
     text_chars = models.PositiveIntegerField(default=0)
+    # The task-engine job reading this file (procrastinate_jobs.id).
+    job_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,8 +5,8 @@ import re
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
 from accounts.models import User
-from chats.providers.base import Passage
 from files.models import SEARCH_CONFIG, FileChunk, UserFile
+from files.passages import Passage
 
 PASSAGES_PER_ANSWER = 4
 _WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)

@@ -626,7 +626,8 @@ def write_redis_config() -> None:
         f"logfile {redis_config_value(REDIS_LOG)}",
         f"dir {redis_config_value(REDIS_DIR)}",
         'save ""',
-        "appendonly no",
+        "appendonly yes",
+        "appendfsync everysec",
     ]
     REDIS_CONF.write_text("\n".join(lines) + "\n")
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "procrastinate.contrib.django",
+    "onyx_site",
     "accounts",
     "chats",
     "files",
@@ -93,8 +95,21 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/onyx"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A bounded pool per process: connections are reused across requests and threads, and no burst
+# of requests or jobs can open more than this many (PostgreSQL allows 100 by default).
+DATABASE_POOL_MIN = env.int("DATABASE_POOL_MIN", default=2)
+DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=10)
+if not 1 <= DATABASE_POOL_MIN <= DATABASE_POOL_MAX:
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MIN must be at least 1 and at most DATABASE_POOL_MAX."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": DATABASE_POOL_MIN,
+    "max_size": DATABASE_POOL_MAX,
+    # Waiting longer than this for a free connection is an error (503), not a hang.
+    "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+}
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
@@ -186,6 +201,34 @@ if ONYX_LLM_BASE_URL and not ONYX_LLM_MODEL:
 ONYX_SEND_RATE_PER_MINUTE = env.int("ONYX_SEND_RATE_PER_MINUTE", default=30)
 # Seconds between the built-in provider's words: it streams like a real model.
 ONYX_BUILTIN_WORD_DELAY = env.float("ONYX_BUILTIN_WORD_DELAY", default=0.03)
+# How often a reply being written is also saved to PostgreSQL (losing Redis costs at most this).
+ONYX_REPLY_CHECKPOINT_SECONDS = env.float("ONYX_REPLY_CHECKPOINT_SECONDS", default=3.0)
+
+# --- Workers (the task engine: procrastinate on PostgreSQL) ---------------------------------------
+
+ONYX_WORKER_REPLY_CONCURRENCY = env.int("ONYX_WORKER_REPLY_CONCURRENCY", default=200)
+ONYX_WORKER_FILE_CONCURRENCY = env.int("ONYX_WORKER_FILE_CONCURRENCY", default=2)
+ONYX_WORKER_HEARTBEAT_SECONDS = env.float("ONYX_WORKER_HEARTBEAT_SECONDS", default=2.0)
+# A worker silent this long is taken for dead, and its jobs are given to another worker.
+ONYX_WORKER_STALLED_SECONDS = env.float("ONYX_WORKER_STALLED_SECONDS", default=10.0)
+# On SIGTERM, running jobs may finish for this long before they are handed back.
+ONYX_WORKER_GRACEFUL_SECONDS = env.float("ONYX_WORKER_GRACEFUL_SECONDS", default=20.0)
+# The engine's own connections per worker (fetching jobs, heartbeats, LISTEN).
+ONYX_WORKER_ENGINE_CONNECTIONS = env.int("ONYX_WORKER_ENGINE_CONNECTIONS", default=3)
+if ONYX_WORKER_HEARTBEAT_SECONDS * 2 >= ONYX_WORKER_STALLED_SECONDS:
+    raise ImproperlyConfigured(
+        "ONYX_WORKER_STALLED_SECONDS must be more than twice ONYX_WORKER_HEARTBEAT_SECONDS."
+    )
+PROCRASTINATE_IMPORT_PATHS = ["onyx_site.jobs"]
+
+# Reading a file happens in a child process with these limits; past one, the file fails with a
+# reason instead of stalling a worker.
+ONYX_EXTRACT_MEMORY_MB = env.int("ONYX_EXTRACT_MEMORY_MB", default=1024)
+ONYX_EXTRACT_CPU_SECONDS = env.int("ONYX_EXTRACT_CPU_SECONDS", default=60)
+ONYX_EXTRACT_MAX_PAGES = env.int("ONYX_EXTRACT_MAX_PAGES", default=2_000)
+ONYX_EXTRACT_MAX_ROWS = env.int("ONYX_EXTRACT_MAX_ROWS", default=200_000)
+ONYX_EXTRACT_MAX_PARAGRAPHS = env.int("ONYX_EXTRACT_MAX_PARAGRAPHS", default=200_000)
+ONYX_EXTRACT_MAX_CHARS = env.int("ONYX_EXTRACT_MAX_CHARS", default=5_000_000)
 
 # --- API ----------------------------------------------------------------------
 
@@ -278,5 +321,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # One line per job start and end is too much at INFO; failures still show.
+        "procrastinate": {"level": "WARNING"},
+    },
 }

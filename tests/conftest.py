@@ -7,22 +7,55 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Browser, sync_playwright
 
-from accounts import session_registry
 from accounts.models import User
-from chats.models import ChatSession
+from chats.models import ChatMessage, ChatSession
+from files.models import UserFile
+from onyx_site.live_state import redis_client
 from tests.asgi_server import running_asgi_server
 from tests.db_connections import end_other_connections
 from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
+from tests.waiting import wait_until
+from tests.workers import worker_thread
 
 PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(autouse=True)
-def clean_redis() -> Iterator[None]:
-    session_registry.redis_client().flushdb()
-    yield
-    # A reply still being written must not outlive its test's database.
-    wait_for_replies()
+def clean_redis() -> None:
+    redis_client().flushdb()
+
+
+@pytest.fixture
+def worker(transactional_db: None) -> Iterator[None]:
+    """A real worker of the task engine, writing replies and reading files for this test."""
+    with worker_thread():
+        yield
+
+
+def wait_for_reply(user: User, reply_id: int, *, timeout: float = 15) -> ChatMessage:
+    """The reply once it is finished (done, stopped or failed)."""
+    return wait_until(
+        lambda: (
+            ChatMessage.objects.for_user(user)
+            .filter(pk=reply_id, status__in=ChatMessage.FINISHED)
+            .first()
+        ),
+        timeout=timeout,
+        what=f"reply {reply_id} to finish",
+    )
+
+
+def wait_for_file(user: User, file_id: int, *, timeout: float = 30) -> UserFile:
+    """The file once it is read (ready or failed)."""
+    return wait_until(
+        lambda: (
+            UserFile.objects.for_user(user)
+            .filter(pk=file_id, status__in=[UserFile.Status.READY, UserFile.Status.FAILED])
+            .first()
+        ),
+        timeout=timeout,
+        what=f"file {file_id} to be read",
+    )
 
 
 def make_user(email: str, **extra: object) -> User:
@@ -92,17 +125,13 @@ def bob_chat(bob: User) -> ChatSession:
     return ChatSession.objects.create(owner=bob, title="Bob's secrets")
 
 
-def wait_for_replies() -> None:
-    from onyx_site import background
-
-    background.loop.wait_idle(timeout=30)
-
-
 CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def base_url(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def base_url(
+    transactional_db: None, worker: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     # Playwright's sync API keeps an event loop running in this thread; Django would take
     # every ORM call made by the test itself for one made from async code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -121,7 +150,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Before the test database is dropped, end connections that server threads left open
-    (uvicorn's and the background loop's); PostgreSQL refuses to drop a database in use."""
+    (uvicorn's and workers' pooled ones); PostgreSQL refuses to drop a database in use."""
     yield
     with django_db_blocker.unblock():
         end_other_connections()

@@ -25,12 +25,8 @@ os.environ["REDIS_URL"] = _with_test_db(os.environ.get("REDIS_URL", "redis://127
 
 from onyx_site.settings import *  # noqa: E402, F403
 
-# Connections opened by server threads (uvicorn in browser tests, the reply runner) must close
-# after use, or PostgreSQL refuses to drop the test database at the end of the run.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-
 # The built-in provider streams instantly unless a test asks for a visible stream.
-ONYX_BUILTIN_WORD_DELAY = 0.0
+ONYX_BUILTIN_WORD_DELAY = float(os.environ.get("ONYX_BUILTIN_WORD_DELAY", "0"))
 
 # Uploaded bytes of the test suite stay apart from the development server's.
 STORAGES["default"] = {  # noqa: F405

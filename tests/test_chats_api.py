@@ -8,7 +8,9 @@ from django.test import Client
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
-from tests.conftest import api_tokens, bearer, sign_in, wait_for_replies
+from onyx_site import live_state
+from tests.conftest import api_tokens, bearer, sign_in, wait_for_reply
+from tests.waiting import wait_until
 
 
 def _client(user: User) -> tuple[Client, dict[str, str]]:
@@ -257,13 +259,11 @@ def test_export_as_markdown_and_json_attachments(alice: User, alice_chat: ChatSe
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_reply_is_written_and_saved_in_the_background(alice: User) -> None:
+def test_the_reply_is_written_and_saved_by_a_worker(alice: User, worker: None) -> None:
     chat = ChatSession.objects.create(owner=alice)
     client, headers = _client(alice)
     posted = _send(client, headers, chat, "Hello AI").json()
-    wait_for_replies()
-    reply = ChatMessage.objects.for_user(alice).get(pk=posted["reply"]["id"])
+    reply = wait_for_reply(alice, posted["reply"]["id"])
     assert reply.status == "done"
     assert reply.model_name == "builtin"
     assert "Hello" in reply.content
@@ -273,8 +273,9 @@ def test_the_reply_is_written_and_saved_in_the_background(alice: User) -> None:
     assert "<p>" in fetched["html"]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_stop_ends_a_streaming_reply_and_keeps_what_was_written(alice: User, settings) -> None:
+def test_stop_ends_a_streaming_reply_and_keeps_what_was_written(
+    alice: User, settings: Any, worker: None
+) -> None:
     settings.ONYX_BUILTIN_WORD_DELAY = 0.05
     chat = ChatSession.objects.create(owner=alice)
     client, headers = _client(alice)
@@ -283,8 +284,7 @@ def test_stop_ends_a_streaming_reply_and_keeps_what_was_written(alice: User, set
     assert streaming["status"] == "streaming"
     stopped = _post(client, f"/api/chats/{chat.pk}/messages/{reply_id}/stop/", None, headers)
     assert stopped.status_code == 202
-    wait_for_replies()
-    reply = ChatMessage.objects.for_user(alice).get(pk=reply_id)
+    reply = wait_for_reply(alice, reply_id)
     assert reply.status == "stopped"
     assert reply.content.startswith(streaming["content"])
     assert 0 < len(reply.content) < len(_full_builtin_answer(alice))
@@ -293,15 +293,12 @@ def test_stop_ends_a_streaming_reply_and_keeps_what_was_written(alice: User, set
 def _wait_for_text(
     client: Client, headers: dict[str, str], chat: ChatSession, reply_id: int
 ) -> dict[str, Any]:
-    import time
+    def message_with_text() -> dict[str, Any] | None:
+        path = f"/api/chats/{chat.pk}/messages/{reply_id}/"
+        message: dict[str, Any] = client.get(path, headers=headers).json()
+        return message if message["content"] else None
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        message = client.get(f"/api/chats/{chat.pk}/messages/{reply_id}/", headers=headers).json()
-        if message["content"]:
-            return dict(message)
-        time.sleep(0.02)
-    raise AssertionError("the reply never started")
+    return wait_until(message_with_text, what="the reply to start")
 
 
 def _full_builtin_answer(user: User) -> str:
@@ -325,22 +322,20 @@ def _full_builtin_answer(user: User) -> str:
         return asyncio.run(collect())
 
 
-@pytest.mark.django_db(transaction=True)
-def test_regenerate_keeps_the_earlier_reply_as_superseded(alice: User) -> None:
+def test_regenerate_keeps_the_earlier_reply_as_superseded(alice: User, worker: None) -> None:
     chat = ChatSession.objects.create(owner=alice)
     client, headers = _client(alice)
     first_id = _send(client, headers, chat, "Hello AI").json()["reply"]["id"]
-    wait_for_replies()
+    wait_for_reply(alice, first_id)
     regenerated = _post(
         client, f"/api/chats/{chat.pk}/messages/{first_id}/regenerate/", None, headers
     )
     assert regenerated.status_code == 201
-    wait_for_replies()
     new_id = regenerated.json()["id"]
+    assert wait_for_reply(alice, new_id).status == "done"
     first = ChatMessage.objects.for_user(alice).get(pk=first_id)
     assert first.superseded is True
     assert first.content  # kept, not overwritten
-    assert ChatMessage.objects.for_user(alice).get(pk=new_id).status == "done"
     shown = client.get(f"/api/chats/{chat.pk}/messages/", headers=headers).json()["results"]
     assert [m["id"] for m in shown if m["role"] == "assistant"] == [new_id]
     everything = client.get(
@@ -364,22 +359,23 @@ def test_a_reply_still_running_cannot_be_regenerated(alice: User, alice_chat: Ch
 
 
 @pytest.mark.django_db
-def test_a_reply_cut_off_by_a_restart_is_marked_failed_and_keeps_its_text(
+def test_a_reply_no_job_will_finish_is_marked_failed_and_keeps_its_text(
     alice: User, alice_chat: ChatSession
 ) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from onyx_site import events
-
     question = ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="q")
+    # No job in the queue for it (say an operator deleted it), and nobody holds its lease.
     reply = ChatMessage.objects.create(
         chat=alice_chat, owner=alice, role="assistant", status="streaming", reply_to=question
     )
-    from accounts.session_registry import redis_client
-
-    redis_client().set(events.partial_reply_key(reply.pk), "Half an answ")
+    live_state.store_event(
+        alice.pk,
+        {"type": "message.delta", "message_id": reply.pk, "delta": "Half an answ"},
+        live_state.ReplyText(reply.pk, append="Half an answ"),
+    )
     ChatMessage.objects.for_user(alice).filter(pk=reply.pk).update(
         updated_at=timezone.now() - timedelta(minutes=5)
     )
@@ -391,8 +387,9 @@ def test_a_reply_cut_off_by_a_restart_is_marked_failed_and_keeps_its_text(
     assert recovered["content"] == "Half an answ"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_reply_being_written_is_not_taken_for_stalled(alice: User, settings: Any) -> None:
+def test_a_reply_being_written_is_not_taken_for_stalled(
+    alice: User, settings: Any, worker: None
+) -> None:
     settings.ONYX_BUILTIN_WORD_DELAY = 0.05
     chat = ChatSession.objects.create(owner=alice)
     client, headers = _client(alice)
@@ -405,9 +402,11 @@ def test_a_reply_being_written_is_not_taken_for_stalled(alice: User, settings: A
     ChatMessage.objects.for_user(alice).filter(pk=reply_id).update(
         updated_at=timezone.now() - timedelta(minutes=5)
     )
-    client.get(f"/api/chats/{chat.pk}/messages/", headers=headers)
-    wait_for_replies()
-    assert ChatMessage.objects.for_user(alice).get(pk=reply_id).status == "done"
+    listed = client.get(f"/api/chats/{chat.pk}/messages/", headers=headers).json()["results"]
+    # Right after the read that would have recovered it: still being written, not failed.
+    assert next(m for m in listed if m["id"] == reply_id)["status"] == "streaming"
+    assert ChatMessage.objects.for_user(alice).get(pk=reply_id).status == "streaming"
+    assert wait_for_reply(alice, reply_id).status == "done"
 
 
 @pytest.mark.django_db

@@ -11,11 +11,12 @@ from django.test import Client
 
 from accounts.models import User
 from chats.models import ChatSession
-from onyx_site import events
+from onyx_site import live_state
 from onyx_site.asgi import application
-from tests.conftest import api_tokens, bearer, make_user, wait_for_replies
+from tests.conftest import api_tokens, bearer, make_user, wait_for_reply
+from tests.waiting import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
 
 async def _socket(access: str, query: str = "") -> WebsocketCommunicator:
@@ -94,7 +95,6 @@ async def test_both_tabs_of_alice_get_the_stream_and_bob_gets_nothing(settings) 
         seqs = [event["seq"] for event in seen]
         assert seqs == sorted(seqs)
     assert await bob_tab.receive_nothing(timeout=0.5)
-    await sync_to_async(wait_for_replies)()
     for tab in (laptop, phone, bob_tab):
         await tab.disconnect()
 
@@ -109,7 +109,7 @@ async def test_a_reconnecting_tab_gets_exactly_what_it_missed() -> None:
     await tab.disconnect()
 
     second = await _send(access, chat.pk, "Hello again")  # while the tab is away
-    await sync_to_async(wait_for_replies)()
+    await sync_to_async(wait_for_reply)(alice, second["reply"]["id"])
     back = await _socket(access, f"?last_seq={last_seq}")
     replayed = await _events_until(back, "message.completed", second["reply"]["id"])
     assert replayed[0]["seq"] == last_seq + 1
@@ -119,11 +119,11 @@ async def test_a_reconnecting_tab_gets_exactly_what_it_missed() -> None:
 
 
 async def test_a_tab_that_missed_too_much_is_told_to_reload(settings, monkeypatch) -> None:
-    monkeypatch.setattr(events, "EVENT_LOG_LENGTH", 5)
+    monkeypatch.setattr(live_state, "EVENT_LOG_LENGTH", 5)
     alice, access = await _setup("alice@example.com")
     chat = await sync_to_async(ChatSession.objects.create)(owner=alice)
-    await _send(access, chat.pk, "Hello AI")
-    await sync_to_async(wait_for_replies)()
+    posted = await _send(access, chat.pk, "Hello AI")
+    await sync_to_async(wait_for_reply)(alice, posted["reply"]["id"])
     back = await _socket(access, "?last_seq=1")
     assert (await back.receive_json_from(timeout=5))["type"] == "resync"
     await back.disconnect()
@@ -138,13 +138,10 @@ async def test_the_text_so_far_is_served_mid_reply_with_nothing_missing_or_doubl
     reply_id = (await _send(access, chat.pk, "Tell me something"))["reply"]["id"]
 
     def snapshot() -> tuple[str, int]:
-        import time
-
-        while True:
-            text, seq = events.reply_snapshot(alice.pk, reply_id)
-            if text:
-                return text, seq
-            time.sleep(0.01)
+        return wait_until(
+            lambda: found if (found := live_state.reply_snapshot(alice.pk, reply_id))[0] else None,
+            what="the first words of the reply",
+        )
 
     # A tab opened now: it renders the text so far, then resumes the socket from that seq.
     text_so_far, seq = await sync_to_async(snapshot)()

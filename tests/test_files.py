@@ -11,10 +11,11 @@ from django.test import Client
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from files.models import FileChunk, UserFile
-from tests.conftest import api_tokens, bearer, sign_in, wait_for_replies
+from tests.conftest import api_tokens, bearer, sign_in, wait_for_reply
 from tests.file_samples import encrypted_pdf_bytes, pdf_bytes, samples
+from tests.waiting import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
 FACT = "The launch code for Project Heron is 4471 zebra"
 
@@ -42,8 +43,15 @@ def _uploaded_and_read(
 ) -> dict[str, Any]:
     response = _upload(client, headers, name, data)
     assert response.status_code == 201, response.content
-    wait_for_replies()
-    return dict(client.get(f"/api/files/{response.json()['id']}/", headers=headers).json())
+    return _once_read(client, headers, response.json()["id"])
+
+
+def _once_read(client: Client, headers: dict[str, str], file_id: int) -> dict[str, Any]:
+    def read() -> dict[str, Any] | None:
+        file: dict[str, Any] = client.get(f"/api/files/{file_id}/", headers=headers).json()
+        return file if file["status"] in ("ready", "failed") else None
+
+    return wait_until(read, timeout=30, what=f"file {file_id} to be read")
 
 
 @pytest.mark.parametrize("kind", ["text", "markdown", "csv", "json", "html", "pdf", "docx", "xlsx"])
@@ -138,8 +146,7 @@ def test_retry_reads_a_failed_file_again(alice: User) -> None:
     with default_storage.open(stored, "wb") as replacement:
         replacement.write(pdf_bytes(FACT))
     assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 202
-    wait_for_replies()
-    assert client.get(f"/api/files/{file['id']}/", headers=headers).json()["status"] == "ready"
+    assert _once_read(client, headers, file["id"])["status"] == "ready"
     assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 400
 
 
@@ -195,8 +202,7 @@ def _ask(client: Client, headers: dict[str, str], user: User, question: str) -> 
         content_type="application/json",
         headers=headers,
     ).json()
-    wait_for_replies()
-    return ChatMessage.objects.for_user(user).get(pk=posted["reply"]["id"])
+    return wait_for_reply(user, posted["reply"]["id"])
 
 
 def test_a_question_about_a_fact_in_a_file_is_answered_from_it_with_a_citation(alice: User) -> None:
@@ -292,8 +298,7 @@ def test_a_chat_answers_only_from_its_attached_files(alice: User, bob: User) -> 
         content_type="application/json",
         headers=headers,
     ).json()
-    wait_for_replies()
-    reply = ChatMessage.objects.for_user(alice).get(pk=posted["reply"]["id"])
+    reply = wait_for_reply(alice, posted["reply"]["id"])
     assert "4471" not in reply.content
     assert {c["file_id"] for c in reply.citations} == {other["id"]}
     assert heron["id"] not in {c["file_id"] for c in reply.citations}

@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from files.models import UserFile
-from tests.conftest import api_tokens, bearer, wait_for_replies
+from tests.conftest import api_tokens, bearer, wait_for_file
 from tests.file_samples import pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,7 +84,7 @@ def _keys(client: Any) -> list[str]:
     return [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
-def test_upload_read_download_and_delete_with_s3(s3: Any, alice: User) -> None:
+def test_upload_read_download_and_delete_with_s3(s3: Any, alice: User, worker: None) -> None:
     api, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
     upload = SimpleUploadedFile("plan.pdf", pdf_bytes("Quarterly target is 9000 units"))
     created = api.post("/api/files/", {"file": upload}, headers=headers)
@@ -92,7 +92,7 @@ def test_upload_read_download_and_delete_with_s3(s3: Any, alice: User) -> None:
     stored = UserFile.objects.for_user(alice).get().storage_name
     assert _keys(s3) == [stored]
 
-    wait_for_replies()
+    wait_for_file(alice, created.json()["id"])
     file = api.get(f"/api/files/{created.json()['id']}/", headers=headers).json()
     assert file["status"] == "ready", file["error"]
     chunks = api.get(f"/api/files/{file['id']}/chunks/", headers=headers).json()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts import session_registry
 from accounts.models import User
+from onyx_site.live_state import redis_client
 from tests.conftest import PASSWORD, api_tokens, bearer, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ EXPIRED = b"Your session expired. Sign in again."
 def _session_cache_keys(client: Client) -> list[str]:
     key = client.session.session_key
     assert key
-    keys: list[str] = session_registry.redis_client().keys(  # type: ignore[assignment]
+    keys: list[str] = redis_client().keys(  # type: ignore[assignment]
         f"*django.contrib.sessions.cache{key}"
     )
     return keys
@@ -31,7 +32,7 @@ def test_the_session_is_a_key_in_redis(alice_client: Client) -> None:
 
 
 def test_deleting_the_redis_key_signs_the_user_out_and_says_why(alice_client: Client) -> None:
-    session_registry.redis_client().delete(*_session_cache_keys(alice_client))
+    redis_client().delete(*_session_cache_keys(alice_client))
     response = alice_client.get("/chats/", follow=True)
     assert response.redirect_chain == [("/login/?next=/chats/", 302)]
     assert EXPIRED in response.content

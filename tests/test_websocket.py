@@ -11,6 +11,7 @@ from django.test import Client
 
 from accounts import session_registry
 from onyx_site.asgi import application
+from onyx_site.live_state import redis_client
 from tests.conftest import api_tokens, bearer, make_user, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,7 +115,7 @@ async def test_a_socket_whose_session_vanishes_is_closed_within_seconds(settings
     communicator = await _open([(b"authorization", f"Bearer {tokens['access']}".encode())])
     await communicator.receive_json_from(timeout=5)
     # The record disappears without any message: Redis flushed, key expired, evicted.
-    await sync_to_async(session_registry.redis_client().flushdb)()
+    await sync_to_async(redis_client().flushdb)()
     await _closed_with(communicator, 4401, wait=3)
 
 

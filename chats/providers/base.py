@@ -4,6 +4,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from files.passages import Passage
+
+__all__ = ["ChatProvider", "Passage", "PromptMessage", "ProviderError", "ReplyStats"]
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -11,15 +15,6 @@ Role = Literal["system", "user", "assistant"]
 class PromptMessage:
     role: Role
     content: str
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A piece of one of the user's files offered to the provider as context (files feature)."""
-
-    file_id: int
-    file_name: str
-    text: str
 
 
 @dataclass

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created admin {email} with password {password}\n"
-                "Sign in at http://127.0.0.1:8000/login/ (admin site: /admin/). "
+                "Sign in at /login/ (admin site: /admin/) on the address below. "
                 "Change the password on /account/."
             )
         )

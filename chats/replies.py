@@ -1,0 +1,146 @@
+"""A reply's life: every change of state is made only from the states it may come from.
+
+    pending ──▶ streaming ──▶ done | stopped | failed
+       └──────────────────────▶ stopped | failed      (stopped or failed before its first word)
+
+A finished reply never changes again: a late writer (say, a worker that was thought dead and
+whose job was taken over) finds no row left to update and gives up. Events are published only
+by the step that really made the change.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chats.models import ChatMessage, ChatMessageQuerySet, ChatSession
+from chats.serializers import ChatMessageSerializer
+from onyx_site import events, jobs, live_state
+from onyx_site.text import storable
+
+INTERRUPTED = "This reply was interrupted and could not be finished. Try Regenerate."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    content: str
+    status: str
+    error: str = ""
+    model_name: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    citations: tuple[dict[str, object], ...] = ()
+
+
+def message_event(kind: str, message: ChatMessage) -> dict[str, object]:
+    return {
+        "type": kind,
+        "chat_id": message.chat_id,
+        "message": dict(ChatMessageSerializer(message).data),
+    }
+
+
+def _unfinished(reply: ChatMessage) -> ChatMessageQuerySet:
+    return (
+        ChatMessage.objects.for_user(reply.owner)
+        .filter(pk=reply.pk)
+        .filter(status__in=ChatMessage.UNFINISHED)
+    )
+
+
+def start_streaming(reply: ChatMessage) -> bool:
+    """pending (or streaming, when a new attempt takes over) → streaming."""
+    changed = _unfinished(reply).update(
+        status=ChatMessage.Status.STREAMING, updated_at=timezone.now()
+    )
+    if changed:
+        reply.status = ChatMessage.Status.STREAMING
+    return bool(changed)
+
+
+def checkpoint(reply: ChatMessage, text: str) -> bool:
+    """Keep the text so far in PostgreSQL too, so losing Redis or the worker loses little."""
+    return bool(_unfinished(reply).update(content=storable(text), updated_at=timezone.now()))
+
+
+def finish(reply: ChatMessage, outcome: Outcome) -> bool:
+    """Store the finished reply, if it is still unfinished; False if someone else finished it
+    (or its chat was deleted)."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = _unfinished(reply).update(
+            content=storable(outcome.content),
+            status=outcome.status,
+            error=outcome.error,
+            model_name=outcome.model_name[:200],
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+            citations=list(outcome.citations),
+            updated_at=now,
+        )
+        if changed:
+            ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).update(
+                updated_at=now
+            )
+    if not changed:
+        return False
+    reply.content = storable(outcome.content)
+    reply.status = outcome.status
+    reply.error = outcome.error
+    reply.model_name = outcome.model_name[:200]
+    reply.prompt_tokens = outcome.prompt_tokens
+    reply.completion_tokens = outcome.completion_tokens
+    reply.citations = list(outcome.citations)
+    return True
+
+
+def announce_finished(reply: ChatMessage) -> None:
+    """Tell every tab the reply is finished: the whole message, typing off, a notification."""
+    failed = reply.status == ChatMessage.Status.FAILED
+    events.publish(
+        reply.owner_id, message_event("message.failed" if failed else "message.completed", reply)
+    )
+    events.publish(
+        reply.owner_id,
+        {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": False},
+    )
+    chat = ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).first()
+    if chat is not None:
+        events.publish(
+            reply.owner_id,
+            {
+                "type": "notification",
+                "chat_id": chat.pk,
+                "message_id": reply.pk,
+                "level": "error" if failed else "info",
+                "text": f"Reply {'failed' if failed else 'finished'} in “{chat.display_title}”",
+            },
+        )
+
+
+def recover_stalled(*, user: User, chat: ChatSession) -> int:
+    """Mark failed the unfinished replies of a chat that no job will ever finish (their job was
+    deleted, or gave up), keeping their text. A reply whose job is queued or running, or whose
+    writer holds its lease, is left alone: the task engine takes over the job of a dead worker."""
+    quiet_since = timezone.now() - timedelta(seconds=live_state.LEASE_SECONDS)
+    candidates = ChatMessage.objects.for_user(user).filter(
+        chat=chat, status__in=ChatMessage.UNFINISHED, updated_at__lt=quiet_since
+    )
+    recovered = 0
+    for reply in candidates:
+        if live_state.has_lease(reply.pk) or jobs.job_is_alive(reply.job_id):
+            continue
+        text, _ = live_state.reply_snapshot(user.pk, reply.pk)
+        outcome = Outcome(
+            content=text or reply.content,
+            status=ChatMessage.Status.FAILED,
+            error=INTERRUPTED,
+            model_name=reply.model_name,
+        )
+        if finish(reply, outcome):
+            live_state.forget_reply(reply.pk)
+            announce_finished(reply)
+            recovered += 1
+    return recovered

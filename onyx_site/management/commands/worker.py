@@ -1,0 +1,73 @@
+"""`manage.py worker replies|files`: one worker process of the task engine (procrastinate).
+
+A replies worker writes many replies at once on one asyncio loop (they wait on the model and on
+Redis, not on the CPU); a files worker reads one or two files at a time, each in a sandboxed
+child process. Both also run the engine's upkeep (onyx_site/jobs.py). SIGTERM or Ctrl+C lets
+running jobs finish for ONYX_WORKER_GRACEFUL_SECONDS, then hands the rest back to the queue.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from procrastinate import App, PsycopgConnector
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.utils import connector_params
+
+from onyx_site.jobs import UPKEEP_QUEUE
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "replies": "ONYX_WORKER_REPLY_CONCURRENCY",
+    "files": "ONYX_WORKER_FILE_CONCURRENCY",
+}
+
+
+def worker_app() -> App:
+    """The project's app on its own small async pool (the web side defers through Django's
+    connection, inside the request's transaction)."""
+    connector = PsycopgConnector(
+        kwargs=connector_params("default"),
+        min_size=1,
+        max_size=settings.ONYX_WORKER_ENGINE_CONNECTIONS,
+    )
+    return app.with_connector(connector)
+
+
+async def run_worker(
+    queues: list[str], *, concurrency: int, install_signal_handlers: bool = True
+) -> None:
+    async with worker_app().open_async() as engine:
+        log.info("Worker for %s starting, %d jobs at once", " and ".join(queues), concurrency)
+        await engine.run_worker_async(
+            queues=[*queues, UPKEEP_QUEUE],
+            name="+".join(queues),
+            concurrency=concurrency,
+            fetch_job_polling_interval=1.0,
+            abort_job_polling_interval=1.0,
+            update_heartbeat_interval=settings.ONYX_WORKER_HEARTBEAT_SECONDS,
+            stalled_worker_timeout=settings.ONYX_WORKER_STALLED_SECONDS,
+            shutdown_graceful_timeout=settings.ONYX_WORKER_GRACEFUL_SECONDS,
+            delete_jobs="successful",
+            install_signal_handlers=install_signal_handlers,
+        )
+
+
+class Command(BaseCommand):
+    help = "Run a worker for replies or files (see the Procfile)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=sorted(KINDS))
+        parser.add_argument("--concurrency", type=int, help="Jobs at once (default: settings)")
+
+    def handle(self, *args: Any, kind: str, concurrency: int | None, **options: Any) -> None:
+        concurrency = concurrency or getattr(settings, KINDS[kind])
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+            asyncio.run(run_worker([kind], concurrency=concurrency))
+        else:
+            uvloop.run(run_worker([kind], concurrency=concurrency))

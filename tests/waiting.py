@@ -1,0 +1,43 @@
+"""The one way tests wait: poll a condition, bounded, and say what never happened."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+DEFAULT_TIMEOUT = 15.0
+INTERVAL = 0.02
+
+
+def wait_until(
+    condition: Callable[[], _T | None], *, timeout: float = DEFAULT_TIMEOUT, what: str = ""
+) -> _T:
+    """Call `condition` until it returns something truthy; return that, or fail after `timeout`
+    seconds naming `what` was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Gave up after {timeout:g} s waiting for {what or condition}")
+        time.sleep(INTERVAL)
+
+
+async def await_until(
+    condition: Callable[[], Awaitable[_T | None]],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    what: str = "",
+) -> _T:
+    """The same from async code, for a condition that is itself awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Gave up after {timeout:g} s waiting for {what or condition}")
+        await asyncio.sleep(INTERVAL)
