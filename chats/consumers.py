@@ -58,7 +58,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # arrives both ways is told apart by its seq on the client.
         missed = await live_state.aevents_since(self.user_id, last_seq)
         if missed.too_old:
-            await self.send_json({"type": "resync", "reason": "Too much was missed; reload."})
+            await self.send_json(
+                {
+                    "type": "resync",
+                    "reason": "Too much was missed; reload.",
+                    "current_seq": missed.current_seq,
+                }
+            )
             return
         for event in missed.events:
             await self.send_json(event)

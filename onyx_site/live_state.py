@@ -176,11 +176,12 @@ class Missed:
     events: list[dict[str, Any]]
     # True when the log no longer reaches back to the asked seq: reload from the API instead.
     too_old: bool
+    current_seq: int
 
 
 def _missed(current: int, raw: list[str], last_seq: int) -> Missed:
     if last_seq >= current:
-        return Missed(events=[], too_old=last_seq > current)
+        return Missed(events=[], too_old=last_seq > current, current_seq=current)
     events = []
     for item in raw:
         seq_text, offset_text, body = item.split(" ", 2)
@@ -192,7 +193,7 @@ def _missed(current: int, raw: list[str], last_seq: int) -> Missed:
                 event["offset"] = int(offset_text)
             events.append(event)
     oldest_kept = int(raw[0].split(" ", 1)[0]) if raw else current + 1
-    return Missed(events=events, too_old=oldest_kept > last_seq + 1)
+    return Missed(events=events, too_old=oldest_kept > last_seq + 1, current_seq=current)
 
 
 async def aevents_since(user_id: int, last_seq: int) -> Missed:

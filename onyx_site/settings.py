@@ -124,7 +124,14 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "onyx:channels"},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL}],
+            "prefix": "onyx:channels",
+            # Messages waiting for one socket before the layer drops them (default 100). A reply
+            # sends at most 20 deltas a second, and a tab that still loses one sees the gap in
+            # seq and fetches it from the event log.
+            "capacity": 1000,
+        },
     },
 }
 
@@ -325,5 +332,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # One line per job start and end is too much at INFO; failures still show.
         "procrastinate": {"level": "WARNING"},
+        # A full channel drops a message and says so only at INFO: make it visible.
+        "channels_redis": {"level": "INFO"},
     },
 }

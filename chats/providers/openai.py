@@ -1,6 +1,9 @@
 """Any OpenAI-compatible /v1/chat/completions server, streamed through the `openai` client."""
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -28,6 +31,37 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 
+@dataclass(frozen=True)
+class _ClientConfig:
+    base_url: str
+    api_key: str
+    read_timeout: float
+    connect_timeout: float
+
+
+# Building a client costs tens of milliseconds of CPU (its TLS context), and its connection pool
+# is what makes the next reply's first token fast: one client per server and event loop (a
+# client's connections belong to the loop that opened them), built once per process.
+_ClientsOfLoop = dict[_ClientConfig, openai.AsyncOpenAI]
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ClientsOfLoop]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client_for(config: _ClientConfig) -> openai.AsyncOpenAI:
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    client = per_loop.get(config)
+    if client is None:
+        client = openai.AsyncOpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key or "not-needed",
+            timeout=openai.Timeout(config.read_timeout, connect=config.connect_timeout),
+            max_retries=0,
+        )
+        per_loop[config] = client
+    return client
+
+
 class OpenAICompatibleProvider:
     name = "openai"
 
@@ -35,12 +69,11 @@ class OpenAICompatibleProvider:
         self.base_url = settings.ONYX_LLM_BASE_URL
         self.model = settings.ONYX_LLM_MODEL
         self.read_timeout = settings.ONYX_LLM_READ_TIMEOUT
-        # One client per provider instance: a client is bound to the event loop it first runs on.
-        self.client = openai.AsyncOpenAI(
+        self.config = _ClientConfig(
             base_url=self.base_url,
-            api_key=settings.ONYX_LLM_API_KEY or "not-needed",
-            timeout=openai.Timeout(self.read_timeout, connect=settings.ONYX_LLM_CONNECT_TIMEOUT),
-            max_retries=0,
+            api_key=settings.ONYX_LLM_API_KEY,
+            read_timeout=self.read_timeout,
+            connect_timeout=settings.ONYX_LLM_CONNECT_TIMEOUT,
         )
 
     async def stream_reply(
@@ -55,7 +88,7 @@ class OpenAICompatibleProvider:
             payload.insert(0, context_message(passages))
         stats.model = self.model
         try:
-            stream = await self.client.chat.completions.create(
+            stream = await _client_for(self.config).chat.completions.create(
                 model=self.model, messages=payload, stream=True
             )
         except openai.APIError as error:

@@ -58,7 +58,7 @@ function buildBubble(message) {
     text.className = "streaming-text";
     text.textContent = message.content || "";
     body.appendChild(text);
-    bubble.dataset.offset = String((message.content || "").length);
+    bubble.dataset.offset = String(codePoints(message.content || ""));
   } else {
     body.innerHTML = message.html; // rendered and sanitised on the server
   }
@@ -140,8 +140,20 @@ function scrollToEnd() {
   window.scrollTo({ top: document.body.scrollHeight });
 }
 
+// Offsets count Unicode code points (as the server does), never UTF-16 units or bytes.
+function codePoints(text) {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+function dropCodePoints(text, count) {
+  return count <= 0 ? text : Array.from(text).slice(count).join("");
+}
+
 // Deltas carry the offset they start at, so a repeat or an overlap with the text the page
-// was rendered with is trimmed instead of doubled; a gap means we fetch the message.
+// was rendered with is trimmed instead of doubled. A delta with `reset` replaces the text: the
+// reply restarted after its writer was interrupted.
 function applyDelta(event) {
   let bubble = document.getElementById(`message-${event.message_id}`);
   if (!bubble) {
@@ -149,16 +161,31 @@ function applyDelta(event) {
   }
   const text = bubble.querySelector(".streaming-text");
   if (!text) return; // already completed
+  if (event.reset) {
+    const hadText = text.textContent !== "";
+    text.textContent = event.delta;
+    bubble.dataset.offset = String(codePoints(event.delta));
+    if (hadText && !bubble.querySelector("[data-role=restarted]")) {
+      const note = Object.assign(document.createElement("p"), {
+        className: "muted small",
+        textContent: "This reply restarted after an interruption.",
+      });
+      note.dataset.role = "restarted";
+      text.after(note);
+    }
+    scrollToEnd();
+    return;
+  }
   const have = Number(bubble.dataset.offset || 0);
   const offset = typeof event.offset === "number" ? event.offset : have;
   if (offset > have) {
-    refreshMessage(event.message_id);
+    refreshMessage(event.message_id); // cannot happen with events in seq order; be safe
     return;
   }
-  const fresh = event.delta.slice(have - offset);
+  const fresh = dropCodePoints(event.delta, have - offset);
   if (fresh) {
     text.textContent += fresh;
-    bubble.dataset.offset = String(have + fresh.length);
+    bubble.dataset.offset = String(have + codePoints(fresh));
     scrollToEnd();
   }
 }

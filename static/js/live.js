@@ -1,13 +1,20 @@
 // One WebSocket per tab: live events in, resumed from the last seq after a reconnect,
 // and a visible notice when the session behind it has ended.
 const CLOSE_UNAUTHORIZED = 4401;
-const SEEN_LIMIT = 5000;
+// After asking the server for missed events, how long a gap may stay open before the page
+// gives up on it and reloads what it shows instead.
+const GAP_PATIENCE_MS = 3000;
 const listeners = new Set();
-const seen = new Set();
 const pageSeq = document.querySelector("[data-last-seq]")?.dataset.lastSeq;
+// Events are delivered strictly in seq order: one that arrives early waits here until the
+// ones before it have come (from the socket, or from the server's log when asked).
 let lastSeq = pageSeq === undefined ? null : Number(pageSeq);
+const early = new Map();
+let replayAsked = false;
+let gapTimer = null;
 let retryDelay = 1000;
 let sessionEnded = false;
+let sendToServer = () => {};
 
 function showSessionEnded(reason) {
   sessionEnded = true;
@@ -18,13 +25,66 @@ function showSessionEnded(reason) {
   banner.hidden = false;
 }
 
-function isRepeat(event) {
-  if (typeof event.seq !== "number") return false;
-  if (seen.has(event.seq)) return true;
-  seen.add(event.seq);
-  if (seen.size > SEEN_LIMIT) seen.delete(seen.values().next().value);
-  lastSeq = lastSeq === null ? event.seq : Math.max(lastSeq, event.seq);
-  return false;
+function deliver(event) {
+  if (event.type === "session.revoked") showSessionEnded(event.reason);
+  for (const listener of listeners) listener(event);
+}
+
+function deliverInOrder() {
+  while (early.has(lastSeq + 1)) {
+    lastSeq += 1;
+    const next = early.get(lastSeq);
+    early.delete(lastSeq);
+    deliver(next);
+  }
+  if (early.size === 0) {
+    clearTimeout(gapTimer);
+    gapTimer = null;
+    replayAsked = false;
+  }
+}
+
+// Something was lost on the way (a full buffer, a dropped frame): ask the server's log for it.
+function askForMissed() {
+  if (replayAsked) return;
+  replayAsked = true;
+  sendToServer({ type: "replay", after: lastSeq });
+  clearTimeout(gapTimer);
+  gapTimer = setTimeout(giveUpOnGap, GAP_PATIENCE_MS);
+}
+
+function giveUpOnGap() {
+  gapTimer = null;
+  replayAsked = false;
+  if (early.size === 0) return;
+  lastSeq = Math.min(...early.keys()) - 1;
+  deliver({ type: "resync", reason: "Some updates were missed." });
+  deliverInOrder();
+}
+
+function receive(event) {
+  if (event.type === "resync" && typeof event.current_seq === "number") {
+    // Too much was missed for the log to fill in: start again from the server's seq; the
+    // listeners reload what they show.
+    lastSeq = Math.max(lastSeq ?? 0, event.current_seq);
+    for (const seq of [...early.keys()]) if (seq <= lastSeq) early.delete(seq);
+    deliver(event);
+    deliverInOrder();
+    return;
+  }
+  if (typeof event.seq !== "number") {
+    deliver(event); // typing pings and replies to requests carry no seq
+    return;
+  }
+  if (lastSeq === null) lastSeq = event.seq - 1;
+  if (event.seq <= lastSeq) return; // already seen
+  early.set(event.seq, event);
+  if (event.seq === lastSeq + 1) {
+    deliverInOrder();
+  } else {
+    askForMissed();
+  }
+  if (early.size > 0) askForMissed();
 }
 
 function connect() {
@@ -37,13 +97,18 @@ function connect() {
     if (event.type === "hello") {
       if (lastSeq === null) lastSeq = event.seq;
       document.documentElement.dataset.live = "open";
+      return;
     }
-    if (isRepeat(event)) return;
-    if (event.type === "session.revoked") showSessionEnded(event.reason);
-    for (const listener of listeners) listener(event);
+    if (event.type === "replay.done") {
+      replayAsked = false;
+      if (early.size > 0) giveUpOnGap();
+      return;
+    }
+    receive(event);
   });
   socket.addEventListener("close", (event) => {
     document.documentElement.dataset.live = "closed";
+    replayAsked = false;
     if (event.code === CLOSE_UNAUTHORIZED) {
       showSessionEnded();
       return;
@@ -57,8 +122,6 @@ function connect() {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
   };
 }
-
-let sendToServer = () => {};
 
 export function onLiveEvent(listener) {
   listeners.add(listener);
