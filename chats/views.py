@@ -7,9 +7,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from chats import selectors, services
-from chats.forms import ChatFilesForm, ComposerForm, RenameForm
+from chats.forms import ChatFilesForm, ChatFlagForm, ComposerForm, RenameForm
 from chats.models import ChatMessage, ChatSession
+from chats.templatetags.chat_sidebar import chat_groups_context
 from onyx_site import live_state
+from onyx_site.redirects import safe_next
 
 HISTORY_ON_PAGE = 200
 
@@ -27,18 +29,34 @@ def _owned_chat(request: HttpRequest, chat_id: int) -> ChatSession:
 def chat_list_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     query = request.GET.get("q", "").strip()[:200]
+    archived = request.GET.get("archived") == "1"
     context: dict[str, object] = {"query": query}
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context["chats"] = selectors.chats_for(user)[:500]
+        context.update(chat_groups_context(user, archived=archived))
     return render(request, "chats/list.html", context)
+
+
+@require_http_methods(["GET"])
+def chat_groups_fragment(request: HttpRequest) -> HttpResponse:
+    """The sidebar's chat list alone, fetched again by the page when a chat changes."""
+    return render(request, "chats/_chat_groups.html", chat_groups_context(_user(request)))
 
 
 @require_POST
 def new_chat_page(request: HttpRequest) -> HttpResponse:
     chat = services.create_chat(user=_user(request))
     return redirect("chat-detail", chat_id=chat.pk)
+
+
+def _history(user: User, chat: ChatSession) -> list[ChatMessage]:
+    return selectors.with_text_so_far(
+        ChatMessage.objects.for_user(user)
+        .current()
+        .filter(chat=chat)
+        .order_by("-pk")[:HISTORY_ON_PAGE]
+    )[::-1]
 
 
 def _detail_context(
@@ -48,19 +66,14 @@ def _detail_context(
     # Read the seq before the messages: replaying from it can only repeat an event (the page
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
-    history = selectors.with_text_so_far(
-        ChatMessage.objects.for_user(user)
-        .current()
-        .filter(chat=chat)
-        .order_by("-pk")[:HISTORY_ON_PAGE]
-    )[::-1]
+    chosen_files = list(chat.files.all())
     return {
         "chat": chat,
-        "history": history,
+        "history": _history(user, chat),
         "form": form,
         "last_seq": last_seq,
-        "chats": selectors.chats_for(user)[:50],
-        "files_form": ChatFilesForm(user=user, initial={"use_files": list(chat.files.all())}),
+        "chosen_files": chosen_files,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": chosen_files}),
     }
 
 
@@ -69,6 +82,22 @@ def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_chat(request, chat_id)
     services.recover_stalled_replies(user=_user(request), chat=chat)
     return render(request, "chats/detail.html", _detail_context(request, chat, ComposerForm()))
+
+
+@require_http_methods(["GET"])
+def messages_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Message bubbles as the page shows them (templates/chats/_message.html): the whole
+    history, or `?ids=3,4` only, for a page catching up without reloading."""
+    user = _user(request)
+    chat = _owned_chat(request, chat_id)
+    if "ids" in request.GET:
+        ids = [int(part) for part in request.GET["ids"].split(",") if part.isdigit()][:50]
+        history = selectors.with_text_so_far(
+            ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk")
+        )
+    else:
+        history = _history(user, chat)
+    return render(request, "chats/_messages.html", {"history": history})
 
 
 @require_POST
@@ -95,9 +124,13 @@ def send_message_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     return render(request, "chats/detail.html", _detail_context(request, chat, form), status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rename_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The rename form on a page of its own (the sidebar's dialog without JavaScript)."""
     chat = _owned_chat(request, chat_id)
+    if request.method == "GET":
+        form = RenameForm(initial={"title": chat.title})
+        return render(request, "chats/rename.html", {"chat": chat, "form": form})
     form = RenameForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A title can be at most 200 characters.")
@@ -106,7 +139,25 @@ def rename_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         messages.success(request, "Chat renamed.")
     if request.POST.get("return_to") == "detail":
         return redirect("chat-detail", chat_id=chat.pk)
-    return redirect("chat-list")
+    return redirect(safe_next(request, default="/chats/"))
+
+
+@require_POST
+def chat_flag_page(request: HttpRequest, chat_id: int, flag: str) -> HttpResponse:
+    """Pin or archive a chat (`on` is "true" or "false"); the sidebar's menu without JS."""
+    chat = _owned_chat(request, chat_id)
+    form = ChatFlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say whether to turn it on or off.")
+        return redirect(safe_next(request, default="/chats/"))
+    on: bool = form.cleaned_data["on"]
+    if flag == "pinned":
+        services.update_chat(chat=chat, pinned=on)
+        messages.success(request, "Chat pinned." if on else "Chat unpinned.")
+    else:
+        services.update_chat(chat=chat, archived=on)
+        messages.success(request, "Chat archived." if on else "Chat restored from the archive.")
+    return redirect(safe_next(request, default="/chats/"))
 
 
 @require_http_methods(["GET", "POST"])

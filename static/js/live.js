@@ -1,5 +1,9 @@
 // One WebSocket per tab: live events in, resumed from the last seq after a reconnect,
 // and a visible notice when the session behind it has ended.
+import { showToast } from "./ui.js";
+
+export { showToast };
+
 const CLOSE_UNAUTHORIZED = 4401;
 // After asking the server for missed events, how long a gap may stay open before the page
 // gives up on it and reloads what it shows instead.
@@ -136,23 +140,13 @@ export function reportSessionEnded(reason) {
   showSessionEnded(reason);
 }
 
-export function showToast(text, level = "info", href = null) {
-  const box = document.getElementById("toasts") || document.body.appendChild(
-    Object.assign(document.createElement("div"), { id: "toasts", className: "toasts" }),
-  );
-  const toast = document.createElement(href ? "a" : "div");
-  toast.className = `toast ${level}`;
-  toast.textContent = text;
-  if (href) toast.href = href;
-  box.appendChild(toast);
-  setTimeout(() => toast.remove(), 6000);
-}
-
 // Replies finishing in chats other than the one on screen are announced here.
 onLiveEvent((event) => {
   if (event.type !== "notification") return;
   const onScreen = document.getElementById("chat")?.dataset.chatId;
-  if (String(event.chat_id) !== onScreen) {
+  if (event.chat_id === undefined) {
+    if (!document.getElementById("files")) showToast(event.text, event.level, "/files/");
+  } else if (String(event.chat_id) !== onScreen) {
     showToast(event.text, event.level, `/chats/${event.chat_id}/`);
   }
 });
