@@ -296,7 +296,7 @@ else:
     }
 STORAGES = {
     "default": _file_storage,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "onyx_site.static_storage.HashedStaticFiles"},
 }
 ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
 ONYX_USER_QUOTA_MB = env.int("ONYX_USER_QUOTA_MB", default=1024)
