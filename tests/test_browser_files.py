@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, expect
 
 from accounts.models import User
+from tests.browser_helpers import sign_in_page
 from tests.conftest import PASSWORD
 from tests.file_samples import pdf_bytes
-from tests.test_browser import sign_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -43,8 +43,9 @@ def test_history_escapes_user_text_and_renders_assistant_markdown(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **not bold**" in page
     assert "<script>alert(1)" not in page
     assert "<strong>bold</strong>" in page
-    assert "<img" not in page  # shown as text, never as a tag
-    assert 'class="highlight"' in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown as text, never as a tag
+    assert "<img src=x" not in page
+    assert '<code class="language-python">import os' in page
 
 
 def test_bob_gets_404_for_alices_chat_pages(bob_client: Client, alice_chat: ChatSession) -> None:
