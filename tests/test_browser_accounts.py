@@ -1,0 +1,151 @@
+"""The account and sessions pages at phone width, and axe-core's accessibility check of every
+main page, light and dark, desktop and phone."""
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from chats.models import ChatMessage, ChatSession
+from files.models import UserFile
+from tests.browser_helpers import screenshot, serious_accessibility_problems, sign_in_page
+from tests.conftest import DESKTOP, PASSWORD, PHONE, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OpenPage = Callable[..., Page]
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+
+
+def test_sessions_fit_a_phone_and_revoking_asks_first(base_url: str, open_page: OpenPage) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    sign_in(alice, user_agent=ANDROID)  # another device
+    page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
+    sign_in_page(page, base_url, alice.email, then="/account/sessions/")
+    rows = page.locator(".session-row")
+    expect(rows).to_have_count(2)
+    for row in rows.all():
+        box = row.bounding_box()
+        button = row.locator("button").bounding_box()
+        assert box is not None
+        assert button is not None
+        assert box["height"] < 140
+        assert button["x"] + button["width"] <= PHONE["width"]  # in reach, not off-screen
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "sessions-phone")
+
+    other = page.locator(".session-row:not(.current)")
+    other.get_by_role("button", name="Revoke").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("Revoke this session?")
+    dialog.locator("[data-role=confirm]").click()
+    expect(page.locator("#toasts")).to_contain_text("That session is signed out.")
+    expect(rows).to_have_count(1)
+
+
+def test_the_account_page_fits_a_phone_and_saves_the_theme(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
+    sign_in_page(page, base_url, alice.email, then="/account/")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "account-phone")
+    page.get_by_label("Dark").check()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.locator("#toasts")).to_contain_text("Preferences saved.")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    alice.refresh_from_db()
+    assert alice.theme == "dark"
+
+
+def _alice_with_things() -> tuple[User, ChatSession]:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chat = ChatSession.objects.create(owner=alice, title="Trip to Kyōto 🗾")
+    question = ChatMessage.objects.create(
+        chat=chat, owner=alice, role="user", content="Plan three days in Kyōto, 京都 please 🙏"
+    )
+    ChatMessage.objects.create(
+        chat=chat,
+        owner=alice,
+        role="assistant",
+        reply_to=question,
+        model_name="builtin",
+        content=(
+            "## Day one\n\n- Fushimi Inari at dawn\n- **Lunch**: [Nishiki](https://example.com)\n\n"
+            "| Day | Area |\n|:--|--:|\n| 1 | East |\n\n"
+            "```python\nprint('おはよう')\n```\n\n> Pack light."
+        ),
+    )
+    ChatMessage.objects.create(
+        chat=chat,
+        owner=alice,
+        role="assistant",
+        reply_to=question,
+        status="failed",
+        superseded=True,
+        content="",
+    )
+    UserFile.objects.create(
+        owner=alice,
+        name="itinerary.pdf",
+        storage_name="x/itinerary",
+        size=2048,
+        kind="pdf",
+        content_type="application/pdf",
+        sha256="0" * 64,
+        status="ready",
+        page_count=2,
+    )
+    UserFile.objects.create(
+        owner=alice,
+        name="broken.docx",
+        storage_name="x/broken",
+        size=10,
+        kind="docx",
+        content_type="application/octet-stream",
+        sha256="1" * 64,
+        status="failed",
+        error="This Word file is damaged.",
+    )
+    return alice, chat
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scheme"),
+    [(DESKTOP, "light"), (PHONE, "dark")],
+    ids=["desktop-light", "phone-dark"],
+)
+def test_no_serious_accessibility_problems_on_the_main_pages(
+    base_url: str, open_page: OpenPage, viewport: dict[str, int], scheme: str
+) -> None:
+    alice, chat = _alice_with_things()
+    # axe is injected as a script of its own, which a strict Content-Security-Policy would stop.
+    page = open_page(viewport=viewport, color_scheme=scheme, bypass_csp=True)
+    page.goto(f"{base_url}/login/")
+    assert serious_accessibility_problems(page) == []
+    sign_in_page(page, base_url, alice.email)
+    for path in (f"/chats/{chat.pk}/", "/chats/", "/files/", "/account/", "/account/sessions/"):
+        page.goto(f"{base_url}{path}")
+        expect(page.locator("html")).to_have_attribute("data-live", "open")
+        problems = serious_accessibility_problems(page)
+        assert problems == [], (path, problems)
+        if path == f"/chats/{chat.pk}/" and scheme == "dark":
+            screenshot(page, "chat-dark-phone")
+        if path == f"/chats/{chat.pk}/" and scheme == "light":
+            screenshot(page, "chat-markdown-desktop")
+
+
+def test_a_page_that_is_not_there_offers_a_way_back(base_url: str, open_page: OpenPage) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    client = Client()
+    client.force_login(alice)
+    page = open_page(expected_errors=["status of 404"])
+    sign_in_page(page, base_url, alice.email)
+    page.goto(f"{base_url}/chats/999999/")
+    expect(page.get_by_role("link", name="Back to your chats")).to_be_visible()
