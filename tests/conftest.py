@@ -135,9 +135,11 @@ def base_url(transactional_db: None, worker: None, browser: Browser) -> Iterator
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole run; each test opens its own contexts (see `open_page`)."""
+    """One Chromium per test module; each test opens its own contexts (see `open_page`). Not
+    one per run: the sync API's event loop would stay in this thread for the tests after, and
+    async_to_sync refuses to run beside it."""
     # Playwright's sync API keeps an event loop running in this thread from here on; Django
     # would take every ORM call of the tests (and of their database teardown) for async code.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

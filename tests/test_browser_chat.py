@@ -85,7 +85,7 @@ def test_hello_ai_streams_to_both_tabs_and_survives_a_reload(
     expect(first.locator(".messages")).to_contain_text("You are signed out.")
 
 
-@override_settings(ONYX_BUILTIN_WORD_DELAY=0.05)
+@override_settings(ONYX_BUILTIN_WORD_DELAY=0.08)
 def test_a_tab_opened_mid_reply_shows_everything_so_far(base_url: str, open_page: OpenPage) -> None:
     User.objects.create_user(email="alice@example.com", password=PASSWORD)
     first = open_page()
@@ -100,7 +100,8 @@ def test_a_tab_opened_mid_reply_shows_everything_so_far(base_url: str, open_page
     late = open_page(context=first.context)
     late.goto(first.url)
     late_reply = late.locator(".message.assistant")
-    samples = []
+    samples = [late.evaluate(STREAMED_TEXT, reply_id) or ""]  # as the page was rendered
+    expect(late.locator("html")).to_have_attribute("data-live", "open")
     while late_reply.get_attribute("data-status") != "done":
         samples.append(late.evaluate(STREAMED_TEXT, reply_id) or "")
         late.wait_for_timeout(40)

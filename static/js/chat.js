@@ -125,7 +125,15 @@ function placeBubble(html) {
   const id = Number(fresh.dataset.messageId);
   const existing = document.getElementById(`message-${id}`);
   if (existing && isUnfinished(fresh) && streams.has(id)) {
-    // A repeat of a reply we are already streaming: our text is at least as new.
+    // A reply we are already streaming: take the server's text only if it is further along
+    // (we were missing a piece of it).
+    const stream = streams.get(id);
+    const serverOffset = Number(fresh.dataset.offset || 0);
+    if (serverOffset > Number(existing.dataset.offset || 0)) {
+      stream.text = fresh.querySelector("template[data-role=source]")?.content.textContent ?? stream.text;
+      existing.dataset.offset = String(serverOffset);
+      renderSoon(stream);
+    }
     return existing;
   }
   const stream = streams.get(id);

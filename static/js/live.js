@@ -152,4 +152,10 @@ onLiveEvent((event) => {
 });
 
 document.documentElement.dataset.live = "connecting";
-connect();
+// Connect once every module of the page has run: a page module still loading (one with large
+// imports) would otherwise miss the first events.
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", connect, { once: true });
+} else {
+  connect();
+}
