@@ -69,10 +69,8 @@ def test_deleting_a_file_asks_first(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
     sign_in_page(page, base_url, alice.email, then="/files/")
-    page.set_input_files(
-        "[data-testid=file-input]",
-        [{"name": "keep-me.txt", "mimeType": "text/plain", "buffer": b"Important words."}],
-    )
+    keep: FilePayload = {"name": "keep-me.txt", "mimeType": "text/plain", "buffer": b"Words."}
+    page.set_input_files("[data-testid=file-input]", [keep])
     row = page.locator("#files .file-row", has_text="keep-me.txt")
     expect(row).to_have_attribute("data-status", "ready", timeout=15_000)
     screenshot(page, "files-phone")
