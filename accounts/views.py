@@ -94,8 +94,11 @@ def _account_context(
     preferences_form: PreferencesForm | None = None,
 ) -> dict[str, object]:
     user = _signed_in_user(request)
+    password_form = password_form or PasswordChangeForm(user)
+    # Django focuses the old password field, which scrolls the page past the preferences.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     return {
-        "password_form": password_form or PasswordChangeForm(user),
+        "password_form": password_form,
         "preferences_form": preferences_form or PreferencesForm(instance=user),
     }
 

@@ -129,6 +129,8 @@ def test_no_serious_accessibility_problems_on_the_main_pages(
     page = open_page(viewport=viewport, color_scheme=scheme, bypass_csp=True)
     page.goto(f"{base_url}/login/")
     assert serious_accessibility_problems(page) == []
+    if scheme == "light":
+        screenshot(page, "login-desktop")
     sign_in_page(page, base_url, alice.email)
     for path in (f"/chats/{chat.pk}/", "/chats/", "/files/", "/account/", "/account/sessions/"):
         page.goto(f"{base_url}{path}")

@@ -1,10 +1,16 @@
 """The chat pages, server-rendered, work without JavaScript too."""
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
+from chats.replies import message_event
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +124,97 @@ def test_chat_pages_take_a_fixed_number_of_queries(
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
     with django_assert_max_num_queries(5):
         assert alice_client.get("/chats/").status_code == 200
+
+
+def test_the_sidebar_groups_chats_by_day_with_pinned_first(
+    alice_client: Client, alice: User
+) -> None:
+    now = timezone.now()
+    for title, days in (("Fresh", 0), ("Recent", 1), ("Week", 5), ("Ancient", 30)):
+        chat = ChatSession.objects.create(owner=alice, title=title)
+        ChatSession.objects.for_user(alice).filter(pk=chat.pk).update(
+            updated_at=now - timedelta(days=days)
+        )
+    ChatSession.objects.create(owner=alice, title="Pinned one", pinned=True)
+    ChatSession.objects.create(owner=alice, title="Hidden away", archived=True)
+    page = alice_client.get("/chats/sidebar/").content.decode()
+    labels = re.findall(r'<h2 class="group-label">([^<]+)</h2>', page)
+    names = re.findall(r'<span class="chat-name">([^<]+)</span>', page)
+    assert labels == ["Pinned", "Today", "Yesterday", "Previous 7 days", "Older"]
+    assert names == ["Pinned one", "Fresh", "Recent", "Week", "Ancient"]
+    archived = alice_client.get("/chats/", {"archived": "1"}).content.decode()
+    assert "Hidden away" in archived
+
+
+def test_pin_and_archive_without_javascript(
+    alice_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    response = alice_client.post(
+        f"/chats/{alice_chat.pk}/pin/", {"on": "true", "next": f"/chats/{alice_chat.pk}/"}
+    )
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_client.post(
+        f"/chats/{alice_chat.pk}/archive/", {"on": "true", "next": "https://x.example/"}
+    )
+    alice_chat.refresh_from_db()
+    assert alice_chat.pinned
+    assert alice_chat.archived
+    refused = alice_client.post(f"/chats/{alice_chat.pk}/pin/", {"on": "maybe"})
+    assert refused.status_code == 302
+    alice_chat.refresh_from_db()
+    assert alice_chat.pinned
+
+
+def test_bob_cannot_pin_archive_or_read_alices_bubbles(
+    bob_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="secret")
+    for path in ("pin/", "archive/"):
+        assert bob_client.post(f"/chats/{alice_chat.pk}/{path}", {"on": "true"}).status_code == 404
+    assert bob_client.get(f"/chats/{alice_chat.pk}/messages/").status_code == 404
+    assert bob_client.get(f"/chats/{alice_chat.pk}/rename/").status_code == 404
+    alice_chat.refresh_from_db()
+    assert not alice_chat.pinned
+    assert not alice_chat.archived
+
+
+def test_bubbles_come_as_the_page_renders_them(
+    alice_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    first = ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="1 <b>")
+    second = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", content="**two**", reply_to=first
+    )
+    everything = alice_client.get(f"/chats/{alice_chat.pk}/messages/").content.decode()
+    assert everything.count("<article") == 2
+    assert "1 &lt;b&gt;" in everything
+    assert "<strong>two</strong>" in everything
+    only = alice_client.get(f"/chats/{alice_chat.pk}/messages/", {"ids": f"{second.pk},x"})
+    assert only.content.decode().count("<article") == 1
+    assert f'id="message-{second.pk}"' in only.content.decode()
+
+
+def test_a_message_event_carries_the_bubble_the_page_shows(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    reply = ChatMessage.objects.create(
+        chat=alice_chat, owner=alice, role="assistant", status="streaming", content="so far\r\n"
+    )
+    event = message_event("message.created", reply)
+    assert event["html"] == render_to_string("chats/_message.html", {"message": reply})
+    # The text so far travels with its carriage return intact, for code-point offsets.
+    assert '<template data-role="source">so far&#13;\n</template>' in str(event["html"])
+    assert 'data-offset="8"' in str(event["html"])
+
+
+def test_the_rename_page_works_without_javascript(
+    alice_client: Client, alice_chat: ChatSession
+) -> None:
+    page = alice_client.get(f"/chats/{alice_chat.pk}/rename/").content.decode()
+    assert 'value="Alice&#x27;s plans"' in page
+    response = alice_client.post(
+        f"/chats/{alice_chat.pk}/rename/", {"title": "Ferien 🏖️", "return_to": "detail"}
+    )
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_chat.refresh_from_db()
+    assert alice_chat.title == "Ferien 🏖️"
