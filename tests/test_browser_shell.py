@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from accounts.models import User
 from chats.models import ChatSession
@@ -210,3 +210,44 @@ def test_dark_mode_follows_the_system_or_the_saved_preference(
     assert background == "rgb(24, 25, 29)"
     if preference == "dark":
         screenshot(page, "home-dark-desktop")
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def test_every_page_works_under_a_strict_content_security_policy(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats = chats_of_every_age(alice)
+    page = open_page()
+
+    def with_strict_csp(route: Route) -> None:
+        response = route.fetch(max_redirects=0)
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.context.route(
+        lambda url: True,
+        lambda route: (
+            with_strict_csp(route)
+            if route.request.resource_type == "document"
+            else route.continue_()
+        ),
+    )
+    sign_in_page(page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    page.fill("#composer textarea", "Hello there")
+    page.keyboard.press("Enter")
+    expect(page.locator(".message.assistant")).to_have_attribute("data-status", "done")
+    item = page.locator("#chat-groups .chat-item", has_text="Reading list")
+    item.hover()
+    item.locator("summary").click()
+    expect(item.locator(".menu-panel")).to_be_in_viewport()
+    for path in ("/chats/", "/files/", "/account/", "/account/sessions/"):
+        page.goto(f"{base_url}{path}")
+        expect(page.locator("html")).to_have_attribute("data-live", "open")
+    # Any refusal by the policy is a console error, which fails the test (see open_page).
