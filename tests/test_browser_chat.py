@@ -265,3 +265,23 @@ def test_a_rate_limit_is_said_once(base_url: str, open_page: OpenPage) -> None:
     )
     expect(page.get_by_text("You are sending messages too quickly")).to_have_count(1)
     expect(page.locator("#composer textarea")).to_have_value("Hello again")  # nothing is lost
+
+
+def test_regenerate_writes_a_new_reply_in_place(base_url: str, open_page: OpenPage) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    new_chat(page)
+    send(page, "Hello, 世界 👋")
+    first = page.locator(".message.assistant")
+    expect(first).to_have_attribute("data-status", "done")
+    first_id = first.get_attribute("data-message-id")
+    first.locator("[data-action=regenerate]").click()
+    replies = page.locator(".message.assistant")
+    expect(replies).to_have_count(1)
+    expect(replies).not_to_have_attribute("data-message-id", first_id or "")
+    expect(replies).to_have_attribute("data-status", "done")
+    expect(replies.locator(".body")).to_contain_text("Hello!")
+    page.reload()
+    expect(page.locator(".message")).to_have_count(2)
+    assert ChatMessage.objects.for_user(alice).filter(role="assistant").count() == 2
