@@ -44,6 +44,7 @@ def test_hello_ai_streams_to_both_tabs_and_survives_a_reload(
     second = open_page(context=first.context)  # a second tab of the same browser session
     second.goto(first.url)
     expect(second.locator("html")).to_have_attribute("data-live", "open")
+    first.bring_to_front()  # a tab in the background gets no animation frames
 
     send(first, "Hello AI")
     reply = first.locator(".message.assistant").last
@@ -231,6 +232,7 @@ def test_a_chat_deleted_in_another_tab_says_so_and_offers_a_way_back(
     other = open_page(context=page.context)
     other.goto(page.url)
     expect(other.locator("html")).to_have_attribute("data-live", "open")
+    page.bring_to_front()
 
     page.click(".topbar .chat-actions summary")
     page.click(".topbar [data-action=delete-chat]")

@@ -89,6 +89,7 @@ def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
     other_tab = open_page(context=page.context)
     other_tab.goto(f"{base_url}/chats/{chats['Pinned notes'].pk}/")
     expect(other_tab.locator("html")).to_have_attribute("data-live", "open")
+    page.bring_to_front()  # a tab in the background gets no animation frames
 
     def open_menu_of(title: str) -> None:
         item = page.locator("#chat-groups .chat-item", has_text=title)

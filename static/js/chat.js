@@ -34,9 +34,13 @@ function scrollToLatest(smooth = false) {
   jumpButton.hidden = true;
 }
 
+// Only the reader scrolling up stops the following; text growing below never does.
+let lastScrollTop = scroller.scrollTop;
 scroller.addEventListener("scroll", () => {
-  followLatest = nearBottom();
-  jumpButton.hidden = followLatest;
+  const wentUp = scroller.scrollTop < lastScrollTop - 1;
+  lastScrollTop = scroller.scrollTop;
+  followLatest = wentUp ? nearBottom() : followLatest || nearBottom();
+  jumpButton.hidden = followLatest || nearBottom();
 }, { passive: true });
 jumpButton.addEventListener("click", () => scrollToLatest(true));
 new ResizeObserver(() => {

@@ -42,21 +42,30 @@ function markActive(container) {
 // The list is the server's own partial (templates/chats/_chat_groups.html), fetched again
 // when a chat changes, so its grouping by date and its menus are never rebuilt here.
 let refreshTimer = null;
+function menuOpenIn(container) {
+  return Boolean(container?.querySelector("details.menu[open]"));
+}
+
 async function refreshLists() {
   if (!groups) return;
-  if (groups.querySelector("details.menu[open]")) {
-    refreshTimer = setTimeout(refreshLists, 500); // not under an open menu
+  const mainList = document.querySelector(".main-list:not(.always)");
+  const postpone = () => { refreshTimer = setTimeout(refreshLists, 400); };
+  if (menuOpenIn(groups) || menuOpenIn(mainList)) {
+    postpone(); // never pull a list from under an open menu
     return;
   }
   const response = await fetch(groups.dataset.src, { headers: { Accept: "text/html" } });
   if (!response.ok) return;
   const html = await response.text();
+  if (menuOpenIn(groups) || menuOpenIn(mainList)) {
+    postpone(); // one was opened while we fetched
+    return;
+  }
   const scroll = groups.scrollTop;
   groups.innerHTML = html;
   groups.scrollTop = scroll;
   markActive(groups);
   applyFilter();
-  const mainList = document.querySelector(".main-list:not(.always)");
   if (mainList) mainList.innerHTML = html;
 }
 
