@@ -12,12 +12,18 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
-def sign_in_page(page: Page, base_url: str, email: str, *, then: str = "/chats/") -> None:
+def sign_in_page(
+    page: Page, base_url: str, email: str, *, then: str = "/chats/", scripts: bool = True
+) -> None:
+    """Sign in through the form and land on `then`; with `scripts`, also wait until the page's
+    modules have run (they connect the socket last)."""
     page.goto(f"{base_url}{then}")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{base_url}{then}")
+    if scripts:
+        expect(page.locator("html")).to_have_attribute("data-live", "open")
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
@@ -158,6 +158,10 @@ def browser() -> Iterator[Browser]:
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
+
+# The machine running the tests is often busy; a page's expectations get more than the
+# default 5 s before they fail.
+expect.set_options(timeout=10_000)
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

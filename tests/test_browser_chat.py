@@ -159,6 +159,7 @@ def test_nothing_is_covered_and_a_button_leads_back_to_the_latest(
     chat = _long_chat(alice, turns=6)
     page = open_page(viewport=viewport)
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")  # the page's code ran
     composer = page.locator(".composer-box").bounding_box()
     tools = page.locator(".message.assistant .tools").last.bounding_box()
     assert composer

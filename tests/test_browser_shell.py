@@ -171,7 +171,9 @@ def test_without_javascript_the_menu_button_leads_to_the_chat_list(
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chats = chats_of_every_age(alice)
     page = open_page(viewport=PHONE, java_script_enabled=False)
-    sign_in_page(page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/")
+    sign_in_page(
+        page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/", scripts=False
+    )
     page.click("[data-action=open-drawer]")
     expect(page).to_have_url(f"{base_url}/chats/")
     expect(page.locator(".main-list .chat-link", has_text="Reading list")).to_be_visible()
