@@ -2,6 +2,7 @@
 main page, light and dark, desktop and phone."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -91,28 +92,22 @@ def _alice_with_things() -> tuple[User, ChatSession]:
         superseded=True,
         content="",
     )
-    UserFile.objects.create(
-        owner=alice,
-        name="itinerary.pdf",
-        storage_name="x/itinerary",
-        size=2048,
-        kind="pdf",
-        content_type="application/pdf",
-        sha256="0" * 64,
-        status="ready",
-        page_count=2,
-    )
-    UserFile.objects.create(
-        owner=alice,
-        name="broken.docx",
-        storage_name="x/broken",
-        size=10,
-        kind="docx",
-        content_type="application/octet-stream",
-        sha256="1" * 64,
-        status="failed",
-        error="This Word file is damaged.",
-    )
+    # Rows as the files page lists them; their bytes are not needed to show them.
+    rows: list[tuple[str, str, dict[str, Any]]] = [
+        ("itinerary.pdf", "pdf", {"status": "ready", "page_count": 2}),
+        ("broken.docx", "docx", {"status": "failed", "error": "This Word file is damaged."}),
+    ]
+    for n, (name, kind, extra) in enumerate(rows):
+        UserFile.objects.create(
+            owner=alice,
+            name=name,
+            storage_name=f"x/{name}",
+            size=2048,
+            kind=kind,
+            content_type="application/octet-stream",
+            sha256=str(n) * 64,
+            **extra,
+        )
     return alice, chat
 
 
