@@ -25,7 +25,9 @@ STREAMED_TEXT = (
 def new_chat(page: Page) -> None:
     page.locator("[data-testid=new-chat]:visible").first.click()
     expect(page).to_have_url(re.compile(r"/chats/\d+/$"))
-    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    # One selector for both, so the check cannot be answered by the page being left (whose
+    # socket was open too): the new chat's modules have run.
+    expect(page.locator("html[data-live=open] #chat")).to_be_attached()
 
 
 def send(page: Page, text: str) -> None:
