@@ -34,6 +34,12 @@ def chats_for(user: User) -> QuerySet[ChatSession]:
     )
 
 
+def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
+    """The files attached to a chat (it answers from these; none attached: all files)."""
+    attached = ChatSession.objects.for_user(user).filter(pk=chat.pk).values("files")
+    return UserFile.objects.for_user(user).filter(pk__in=attached)
+
+
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     """The reply a worker is asked to write, if it still needs writing."""
     owner = User.objects.filter(pk=owner_id, is_active=True).first()

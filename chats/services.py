@@ -76,8 +76,9 @@ def update_chat(
 ) -> ChatSession:
     with transaction.atomic():
         if files is not None:
-            # The caller passes files already scoped to the chat's owner (serializer, form).
-            chat.files.set(files)
+            # Only the chat owner's own files: whatever the caller passed, scoped again here.
+            owned = UserFile.objects.for_user(chat.owner).filter(pk__in=[f.pk for f in files])
+            chat.files.set(owned)
         if title is not None:
             chat.title = title.strip()
         if pinned is not None:

@@ -60,7 +60,9 @@ def _detail_context(
         "form": form,
         "last_seq": last_seq,
         "chats": selectors.chats_for(user)[:50],
-        "files_form": ChatFilesForm(user=user, initial={"use_files": list(chat.files.all())}),
+        "files_form": ChatFilesForm(
+            user=user, initial={"use_files": list(selectors.files_of_chat(user, chat))}
+        ),
     }
 
 
