@@ -318,10 +318,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_flag("ONYX_SSL_REDIRECT", default=True)
+    # A load balancer's health checks speak plain HTTP to the process.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env.int("ONYX_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Baseline views for `make bench` (bench/): never on in a real deployment.
+ONYX_BENCH_BASELINES = env_flag("ONYX_BENCH_BASELINES", default=False)
 
 LOGGING = {
     "version": 1,

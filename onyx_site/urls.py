@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from onyx_site import health
 
 
 class ApiRootView(APIView):
@@ -43,6 +46,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 handler404 = not_found
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", login_not_required(RedirectView.as_view(url="/chats/", permanent=False))),
     path("", include("accounts.urls")),
     path("chats/", include("chats.urls")),
@@ -56,3 +61,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+if settings.ONYX_BENCH_BASELINES:
+    urlpatterns += [path("", include("onyx_site.bench_baselines"))]
