@@ -24,6 +24,7 @@ from statistics import mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sockets
 from http_load import Load, wrk
 from stack import ROOT, Stack, running_stack
 
@@ -234,20 +235,65 @@ def first_page_load(stack: Stack, data: dict) -> Figure:  # type: ignore[type-ar
     )
 
 
+def socket_figures(stack: Stack, data: dict, count: int) -> list[Figure]:  # type: ignore[type-arg]
+    token = access_token(stack.url, data["users"]["few"], data["password"])
+    result = sockets.measure(stack, token, count)
+    return [
+        Figure(
+            f"{count:,} idle sockets on one web process: memory each",
+            f"{result.kb_per_socket:.1f} KB",
+            f"{result.rss_before_kb / 1024:.0f} MB before",
+            None,
+            "< 60 KB",
+        ),
+        Figure(
+            f"  /api/auth/me/ p99 with {count:,} sockets vs none",
+            f"{result.me_p99_with_ms:.1f} ms",
+            f"{result.me_p99_without_ms:.1f} ms none",
+            result.me_p99_with_ms / result.me_p99_without_ms,
+            "≤ 1.5×",
+        ),
+        Figure(
+            f"  CPU of the web process with {count:,} idle sockets",
+            f"{result.idle_cpu_percent:.1f} %",
+            "",
+            None,
+            "< 10 %",
+        ),
+        Figure(
+            f"  closing {count:,} sockets (client side, until all closed)",
+            f"{result.close_seconds:.1f} s",
+            "",
+            None,
+            "",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--long", action="store_true", help="add the socket and fan-out sizes")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
     parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "granian", "daphne"])
+    parser.add_argument("--sockets", type=int, default=5000, help="idle sockets in --long")
+    parser.add_argument("--only", choices=["http", "sockets"], help="run one group of figures")
     args = parser.parse_args()
     print(f"Onyx Sessions benchmarks, {os.cpu_count()} cores, server {args.server}", flush=True)
     with running_stack(ONYX_JWT_ACCESS_MINUTES="120") as stack:
         data = seed(stack)
-        stack.start_web(args.server)
-        for figure in http_figures(stack, data, args.seconds):
-            print(figure.line(), flush=True)
-        stack.stop()
-        print(first_page_load(stack, data).line(), flush=True)
+        if args.only in (None, "http"):
+            stack.start_web(args.server)
+            for figure in http_figures(stack, data, args.seconds):
+                print(figure.line(), flush=True)
+            stack.stop()
+            print(first_page_load(stack, data).line(), flush=True)
+            stack.stop()
+        if args.long or args.only == "sockets":
+            sockets.raise_open_file_limit()  # the server inherits it
+            stack.start_web(args.server)
+            for figure in socket_figures(stack, data, args.sockets):
+                print(figure.line(), flush=True)
+            stack.stop()
 
 
 if __name__ == "__main__":
