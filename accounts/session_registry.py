@@ -6,16 +6,18 @@ gone or past its absolute expiry. Records expire in Redis by themselves too.
 """
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
 
 from onyx_site import events
-from onyx_site.live_state import redis_client
+from onyx_site.live_state import aredis_client, redis_client
 
 SessionKind = Literal["browser", "api"]
 
@@ -45,10 +47,14 @@ class ActiveSession:
     refresh_jti: str = ""
 
     def is_alive(self, now: datetime) -> bool:
-        if now >= self.expires_at:
-            return False
-        idle = settings.ONYX_SESSION_IDLE_MINUTES
-        return not idle or now - self.last_seen < timedelta(minutes=idle)
+        return _alive(self.expires_at, self.last_seen, now)
+
+
+def _alive(expires_at: datetime, last_seen: datetime, now: datetime) -> bool:
+    if now >= expires_at:
+        return False
+    idle = settings.ONYX_SESSION_IDLE_MINUTES
+    return not idle or now - last_seen < timedelta(minutes=idle)
 
 
 # redis-py types its sync replies as "T | Awaitable[T]"; these two say which one we get.
@@ -153,6 +159,40 @@ def get_session(sid: str | None) -> ActiveSession | None:
         end_session(sid)
         return None
     return session
+
+
+async def aget_session(sid: str | None) -> ActiveSession | None:
+    """get_session() from async code, without a thread (a dead one is ended in a thread)."""
+    if not sid:
+        return None
+    session = _decode(sid, await aredis_client().hgetall(_session_key(sid)))  # type: ignore[misc]
+    if session is None:
+        return None
+    if not session.is_alive(timezone.now()):
+        await sync_to_async(end_session)(sid)
+        return None
+    return session
+
+
+async def alive_session_ids(sids: Collection[str]) -> set[str]:
+    """Which of these sessions are alive now, in one round trip to Redis."""
+    if not sids:
+        return set()
+    ordered = list(sids)
+    async with aredis_client().pipeline(transaction=False) as pipe:
+        for sid in ordered:
+            pipe.hmget(_session_key(sid), ["expires_at", "last_seen"])
+        rows = await pipe.execute()
+    now = timezone.now()
+    alive = set()
+    for sid, (expires_at, last_seen) in zip(ordered, rows, strict=True):
+        if (
+            expires_at
+            and last_seen
+            and _alive(_from_timestamp(expires_at), _from_timestamp(last_seen), now)
+        ):
+            alive.add(sid)
+    return alive
 
 
 def touch_session(session: ActiveSession) -> None:

@@ -1,17 +1,13 @@
 """The WebSocket edge: one socket per tab, authenticated, in its user's and session's groups."""
 
-import asyncio
-from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from accounts import session_registry
 from accounts.ws_auth import SCOPE_SESSION_ID
-from onyx_site import events, live_state
+from onyx_site import events, live_state, socket_sessions
 
 CLOSE_UNAUTHORIZED = 4401
 
@@ -23,12 +19,11 @@ def _is_seq(value: Any) -> bool:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.session_id: str | None = None
-        self.recheck_task: asyncio.Task[None] | None = None
         user = self.scope.get("user")
         sid = self.scope.get(SCOPE_SESSION_ID)
         session = None
         if user is not None and user.is_authenticated and sid:
-            session = await database_sync_to_async(session_registry.get_session)(sid)
+            session = await session_registry.aget_session(sid)
         # Accept, then close: a close before accept reaches a browser as a bare 1006 with no reason.
         await self.accept()
         if session is None or user is None or session.user_id != user.pk:
@@ -39,7 +34,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         self.user_id: int = user.pk
-        self.recheck_task = asyncio.create_task(self._close_when_session_ends())
+        socket_sessions.watch(session.sid, self)
         seq = await live_state.acurrent_seq(user.pk)
         await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
         last_seq = self._last_seq_asked()
@@ -70,10 +65,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event)
 
     async def disconnect(self, code: int) -> None:
-        if self.recheck_task is not None:
-            self.recheck_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.recheck_task
+        if self.session_id is not None:
+            socket_sessions.forget(self.session_id, self)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -122,12 +115,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "session.revoked", "reason": reason})
         await self.close(code=CLOSE_UNAUTHORIZED)
 
-    async def _close_when_session_ends(self) -> None:
-        # The group message closes a socket at once; this catches sessions that simply ran out
-        # (24 h, idle) or whose Redis record vanished without a message.
-        while True:
-            await asyncio.sleep(settings.ONYX_WEBSOCKET_RECHECK_SECONDS)
-            alive = await database_sync_to_async(session_registry.get_session)(self.session_id)
-            if alive is None:
-                await self._end("Your session expired. Sign in again.")
-                return
+    async def session_ended(self, reason: str) -> None:
+        """Its session ran out (onyx_site/socket_sessions.py found it in a sweep)."""
+        await self._end(reason)
