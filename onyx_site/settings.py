@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "onyx_site.outages.ServiceOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +105,9 @@ if not 1 <= DATABASE_POOL_MIN <= DATABASE_POOL_MAX:
         "DATABASE_POOL_MIN must be at least 1 and at most DATABASE_POOL_MAX."
     )
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+# The pool checks a connection before handing it out, so after PostgreSQL restarts the dead
+# connections are replaced instead of failing one request each.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": DATABASE_POOL_MIN,
     "max_size": DATABASE_POOL_MAX,
@@ -247,6 +251,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "onyx_site.api_errors.json_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "onyx_site.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -299,6 +308,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
+# Every other request body. The largest legitimate one is a 32,000-character message: even with
+# every character escaped (an emoji is 12 bytes as a JSON escape pair or as %XX form encoding)
+# that is under 400 KB. Refused at the ASGI edge before Django reads it (onyx_site/body_limits.py).
+ONYX_MAX_REQUEST_KB = env.int("ONYX_MAX_REQUEST_KB", default=1024)
+if ONYX_MAX_REQUEST_KB < 64 or ONYX_MAX_UPLOAD_MB < 1:
+    raise ImproperlyConfigured(
+        "ONYX_MAX_REQUEST_KB must be at least 64 and ONYX_MAX_UPLOAD_MB at least 1."
+    )
+ONYX_MAX_REQUEST_BYTES = ONYX_MAX_REQUEST_KB * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = ONYX_MAX_REQUEST_BYTES
 ONYX_USER_QUOTA_MB = env.int("ONYX_USER_QUOTA_MB", default=1024)
 # Uploads larger than this go to a temporary file instead of memory while they arrive.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -40,7 +40,18 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return page_not_found(request, exception)
 
 
+def failed(request: HttpRequest) -> HttpResponse:
+    """500 (with DEBUG off). A store that is down becomes a 503 in onyx_site/outages.py."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Something went wrong on the server. It has been logged; try again."},
+            status=500,
+        )
+    return server_error(request)
+
+
 handler404 = not_found
+handler500 = failed
 
 urlpatterns = [
     path("", login_not_required(RedirectView.as_view(url="/chats/", permanent=False))),
