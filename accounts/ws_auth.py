@@ -8,7 +8,7 @@ from channels.middleware import BaseMiddleware
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 
-from accounts import jwt
+from accounts import edge_auth, jwt
 from accounts.services import SESSION_ID_KEY
 
 ASGIApp = Any
@@ -16,12 +16,7 @@ SCOPE_SESSION_ID = "onyx_sid"
 
 
 def bearer_token(scope: dict[str, Any]) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            kind, _, token = value.decode("latin1").partition(" ")
-            if kind.lower() == "bearer" and token.strip():
-                return token.strip()
-    return None
+    return edge_auth.bearer_token(scope.get("headers", []))
 
 
 class BearerTokenAuthMiddleware(BaseMiddleware):

@@ -12,12 +12,13 @@ from django.urls import path  # noqa: E402
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
+from onyx_site.body_limits import RequestBodyLimit  # noqa: E402
 
 websocket_urls = URLRouter([path("ws/", LiveConsumer.as_asgi())])
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": websocket_auth(websocket_urls),
     }
 )

@@ -51,7 +51,15 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         response = JsonResponse({"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"}, status=503)
     else:
         again = request.path if url_has_allowed_host_and_scheme(request.path, None) else "/"
-        page = render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE, "path": again})
+        page = render_to_string(
+            "notice.html",
+            {
+                "title": "Temporarily unavailable",
+                "message": UNAVAILABLE_MESSAGE,
+                "link": again,
+                "link_text": "Try again",
+            },
+        )
         response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
