@@ -115,8 +115,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({k: v for k, v in event.items() if k != "origin"})
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
-        """group_send(type="session.revoked"): sign-out, revocation or expiry elsewhere."""
-        await self._end("Your session ended. Sign in again.")
+        """group_send(type="session.revoked"): sign-out, revocation, password change, expiry."""
+        await self._end(message.get("reason") or session_registry.END_MESSAGES["expired"])
 
     async def _end(self, reason: str) -> None:
         await self.send_json({"type": "session.revoked", "reason": reason})
@@ -129,5 +129,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(settings.ONYX_WEBSOCKET_RECHECK_SECONDS)
             alive = await database_sync_to_async(session_registry.get_session)(self.session_id)
             if alive is None:
-                await self._end("Your session expired. Sign in again.")
+                why = await database_sync_to_async(session_registry.why_ended)(self.session_id)
+                await self._end(why)
                 return

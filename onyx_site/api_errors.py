@@ -9,13 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from accounts.jwt import ACCESS_NOT_VALID
 from onyx_site.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_outage
 
 SIGN_IN_FIRST = (
     "Sign in first: send an access token (Authorization: Bearer <access>) "
     "or use a signed-in browser."
 )
-TOKEN_NOT_VALID = "This access token is not valid or has expired. Refresh it or sign in again."
 
 
 class Conflict(APIException):
@@ -52,9 +52,16 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     if isinstance(exc, Http404):
         response.data = {"detail": str(exc) or "Not found."}
     elif isinstance(exc, NotAuthenticated):
-        response.data = {"detail": SIGN_IN_FIRST, "code": "not_authenticated"}
+        # A browser whose session just ended is told why (accounts/middleware.py).
+        request = getattr(context.get("request"), "_request", None)
+        ended = getattr(request, "onyx_session_ended", None)
+        response.data = (
+            {"detail": ended, "code": "session_ended"}
+            if ended
+            else {"detail": SIGN_IN_FIRST, "code": "not_authenticated"}
+        )
     elif isinstance(exc, InvalidToken):
-        response.data = {"detail": TOKEN_NOT_VALID, "code": "token_not_valid"}
+        response.data = {"detail": ACCESS_NOT_VALID, "code": "token_not_valid"}
     elif isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"detail": "Some fields are not valid.", "errors": response.data}
     elif isinstance(response.data, list):
