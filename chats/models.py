@@ -106,10 +106,12 @@ class ChatMessage(models.Model):
             ),
         ]
         constraints = [
+            # A client's id for a message it sends is unique within the chat it sends it to:
+            # the same id in another chat is another message.
             models.UniqueConstraint(
-                fields=["owner", "client_id"],
+                fields=["chat", "client_id"],
                 condition=Q(client_id__isnull=False),
-                name="message_client_id_unique_per_owner",
+                name="message_client_id_unique_per_chat",
             ),
             models.CheckConstraint(
                 condition=Q(feedback__isnull=True) | Q(feedback__in=[1, -1]),

@@ -107,10 +107,10 @@ def _check_send_rate(user: User) -> None:
         raise SendRateExceeded(retry_after=retry_after)
 
 
-def _existing_post(user: User, client_id: str) -> PostedMessage | None:
+def _existing_post(user: User, chat: ChatSession, client_id: str) -> PostedMessage | None:
     original = (
         ChatMessage.objects.for_user(user)
-        .filter(client_id=client_id, role=ChatMessage.Role.USER)
+        .filter(chat=chat, client_id=client_id, role=ChatMessage.Role.USER)
         .first()
     )
     if original is None:
@@ -136,7 +136,7 @@ def post_message(
     if len(content) > MAX_MESSAGE_CHARS:
         raise InvalidMessage(f"A message can be at most {MAX_MESSAGE_CHARS:,} characters.")
     if client_id:
-        existing = _existing_post(user, client_id)
+        existing = _existing_post(user, chat, client_id)
         if existing is not None:
             return existing
     _check_send_rate(user)
@@ -166,7 +166,7 @@ def post_message(
             tasks.queue_reply(reply)
     except IntegrityError:
         # The same client_id raced in from another tab or a retry: return the winner.
-        if client_id and (existing := _existing_post(user, client_id)) is not None:
+        if client_id and (existing := _existing_post(user, chat, client_id)) is not None:
             return existing
         raise
     return PostedMessage(user_message=user_message, reply=reply, created=True)

@@ -48,10 +48,11 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    # Before axes: its `axes_reset` command is replaced by ours (accounts/management/commands).
+    "accounts",
     "axes",
     "procrastinate.contrib.django",
     "onyx_site",
-    "accounts",
     "chats",
     "files",
 ]
