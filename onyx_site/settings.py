@@ -211,6 +211,10 @@ ONYX_LLM_READ_TIMEOUT = env.float("ONYX_LLM_READ_TIMEOUT", default=120.0)
 if ONYX_LLM_BASE_URL and not ONYX_LLM_MODEL:
     raise ImproperlyConfigured("ONYX_LLM_MODEL must name a model when ONYX_LLM_BASE_URL is set.")
 ONYX_SEND_RATE_PER_MINUTE = env.int("ONYX_SEND_RATE_PER_MINUTE", default=30)
+# Replies one user may have being written at once, across chats (each one is a paid model call).
+ONYX_MAX_CONCURRENT_REPLIES = env.int("ONYX_MAX_CONCURRENT_REPLIES", default=3)
+if ONYX_MAX_CONCURRENT_REPLIES < 1:
+    raise ImproperlyConfigured("ONYX_MAX_CONCURRENT_REPLIES must be at least 1.")
 # Seconds between the built-in provider's words: it streams like a real model.
 ONYX_BUILTIN_WORD_DELAY = env.float("ONYX_BUILTIN_WORD_DELAY", default=0.03)
 # How often a reply being written is also saved to PostgreSQL (losing Redis costs at most this).
