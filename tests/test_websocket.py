@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts import session_registry
+from onyx_site import events
 from onyx_site.asgi import application
 from onyx_site.live_state import redis_client
 from tests.conftest import api_tokens, bearer, make_user, sign_in
@@ -135,14 +136,71 @@ async def test_bobs_events_never_reach_alices_socket() -> None:
     await asyncio.sleep(0)
 
 
-async def test_garbage_from_a_client_is_ignored_and_the_socket_stays_open() -> None:
+ODD_FRAMES: list[dict[str, Any]] = [
+    {"bytes": b"\x00\x01binary"},
+    {"text": ""},
+    {"text": "{not json"},
+    {"text": "[" * 100_000},
+    {"text": "[" * 4000},  # short enough to parse: nested too deep for json.loads
+    {"text": '["a", "list"]'},
+    {"text": '"just a string"'},
+    {"text": "null"},
+    {"text": '{"type": "typing", "chat_id": ' + "9" * 4000 + ', "on": true}'},
+    {"text": '{"type": "typing", "chat_id": "not-an-int"}'},
+    {"text": '{"type": "typing", "chat_id": true}'},
+    {"text": '{"type": "typing", "chat_id": -5}'},
+    {"text": '{"type": "replay", "after": "x"}'},
+    {"text": '{"type": ["ping"]}'},
+    {"text": '{"type": "nonsense 🙃"}'},
+]
+
+
+async def test_every_odd_frame_gets_an_error_event_and_the_socket_stays_open() -> None:
     alice = await sync_to_async(make_user)("alice@example.com")
     tokens = await sync_to_async(api_tokens)(Client(), alice)
     communicator = await _open([(b"authorization", f"Bearer {tokens['access']}".encode())])
     await communicator.receive_json_from(timeout=5)
-    await communicator.send_to(text_data="{not json")
-    await communicator.send_to(text_data='["a", "list"]')
-    await communicator.send_json_to({"type": "typing", "chat_id": "not-an-int"})
+    for frame in ODD_FRAMES:
+        await communicator.send_input({"type": "websocket.receive", **frame})
+        answer = await communicator.receive_json_from(timeout=5)
+        assert answer["type"] == "error", frame
+        assert answer["detail"]
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
     await communicator.disconnect()
+
+
+async def _typing_relayed_during(frames: list[dict[str, Any]]) -> int:
+    """Send these typing frames from one tab; count the typing events another tab receives."""
+    alice = await sync_to_async(make_user)("alice@example.com")
+    tokens = await sync_to_async(api_tokens)(Client(), alice)
+    headers = [(b"authorization", f"Bearer {tokens['access']}".encode())]
+    sender, watcher = await _open(headers), await _open(headers)
+    await sender.receive_json_from(timeout=5)
+    await watcher.receive_json_from(timeout=5)
+    for frame in frames:
+        await sender.send_json_to(frame)
+    await sender.send_json_to({"type": "ping"})
+    assert await sender.receive_json_from(timeout=30) == {"type": "pong"}  # all were handled
+    # A marker behind every relayed notice on the same channel: once it arrives, all did.
+    await events.apublish(alice.pk, {"type": "notification", "text": "marker"})
+    relayed = 0
+    while (event := await watcher.receive_json_from(timeout=10))["type"] != "notification":
+        relayed += event["type"] == "typing"
+    await sender.disconnect()
+    await watcher.disconnect()
+    return relayed
+
+
+async def test_a_burst_of_typing_frames_is_not_all_relayed() -> None:
+    relayed = await _typing_relayed_during(
+        [{"type": "typing", "chat_id": 1, "on": n % 2 == 0} for n in range(5000)]
+    )
+    assert 1 <= relayed < 50
+
+
+async def test_typing_frames_for_many_chats_are_not_all_relayed() -> None:
+    relayed = await _typing_relayed_during(
+        [{"type": "typing", "chat_id": n + 1, "on": True} for n in range(5000)]
+    )
+    assert 1 <= relayed < 50
