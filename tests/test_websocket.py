@@ -17,14 +17,15 @@ from tests.conftest import api_tokens, bearer, make_user, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost:8000")
+ORIGIN = (b"origin", b"http://localhost:8000")
 
 
 def _cookie_headers(
     client: Client, origin: tuple[bytes, bytes] = ORIGIN
 ) -> list[tuple[bytes, bytes]]:
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return [(b"cookie", cookie.encode()), origin]
+    return [(b"cookie", cookie.encode()), HOST, origin]
 
 
 async def _open(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
@@ -48,7 +49,7 @@ async def _closed_with(
 
 
 async def test_an_anonymous_socket_is_closed_with_4401() -> None:
-    communicator = await _open([ORIGIN])
+    communicator = await _open([HOST, ORIGIN])
     assert await _closed_with(communicator, 4401) == []
 
 
@@ -68,14 +69,41 @@ async def test_a_browser_socket_opens_with_the_session_cookie() -> None:
     await communicator.disconnect()
 
 
-async def test_a_cookie_socket_from_a_foreign_origin_is_refused() -> None:
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"https://evil.example",
+        b"http://localhost:9000",  # another port of an allowed host: another site
+        b"https://localhost:8000",  # another scheme
+        b"http://localhost",
+        b"http://localhost:8000.evil.example",
+        b"null",
+        b"",
+    ],
+)
+async def test_a_cookie_socket_from_another_origin_is_refused(origin: bytes) -> None:
     alice = await sync_to_async(make_user)("alice@example.com")
     client = await sync_to_async(sign_in)(alice)
     communicator = WebsocketCommunicator(
-        application, "/ws/", headers=_cookie_headers(client, (b"origin", b"https://evil.example"))
+        application, "/ws/", headers=_cookie_headers(client, (b"origin", origin))
     )
     connected, _ = await communicator.connect(timeout=5)
     assert not connected
+
+
+async def test_a_trusted_origin_on_another_host_is_allowed(settings) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.com"]
+    alice = await sync_to_async(make_user)("alice@example.com")
+    client = await sync_to_async(sign_in)(alice)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=_cookie_headers(client, (b"origin", b"https://chat.example.com")),
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    await communicator.disconnect()
 
 
 async def test_an_api_client_socket_opens_with_a_bearer_token() -> None:
