@@ -196,6 +196,10 @@ AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = env.int("ONYX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ONYX_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client's address is REMOTE_ADDR, which uvicorn takes from X-Forwarded-For only when the
+# connection comes from a proxy listed in FORWARDED_ALLOW_IPS: axes must not read the header
+# itself (it would with django-ipware installed), or a client could pick its own address.
+AXES_CLIENT_IP_CALLABLE = "accounts.request_info.client_ip"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "accounts.login_throttle.normalized_username"
 AXES_RESET_ON_SUCCESS = True
