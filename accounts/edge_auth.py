@@ -11,13 +11,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as AUTH_USER_ID_KEY
-from django.contrib.sessions.backends.cache import SessionStore
 from django.http.cookie import parse_cookie
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import session_registry
 from accounts.services import SESSION_ID_KEY
+from accounts.session_store import SessionStore
 
 Headers = Iterable[tuple[bytes, bytes]]
 

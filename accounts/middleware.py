@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import session_registry
 from accounts.request_info import request_session
 from accounts.services import SESSION_ID_KEY
+from onyx_site.outages import is_outage, unavailable_response
 
 # A marker cookie that outlives the session and holds its registry id: it tells "your session
 # ended, and why" from "never signed in". The id alone grants nothing.
@@ -29,21 +30,16 @@ class ActiveSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        ended_sid: str | None = None
-        active = None
-        if request.user.is_authenticated:
-            sid = request.session.get(SESSION_ID_KEY)
-            active = session_registry.get_session(sid)
-            if active is None or active.user_id != request.user.pk:
-                logout(request)
-                active, ended_sid = None, sid or ""
-            else:
-                session_registry.touch_session(active)
-        elif request.COOKIES.get(SIGNED_IN_COOKIE):
-            ended_sid = request.COOKIES[SIGNED_IN_COOKIE]
-
-        if ended_sid is not None:
-            return self._ended(request, session_registry.why_ended(ended_sid))
+        try:
+            active, ended = self._session_of(request)
+        except Exception as exc:
+            # The first read of a request from Redis (the session) and PostgreSQL (the user):
+            # answered here, before Django's debug page would read both again to describe it.
+            if not is_outage(exc):
+                raise
+            return unavailable_response(request)
+        if ended is not None:
+            return self._ended(request, ended)
 
         token = request_session.set(active)
         try:
@@ -62,6 +58,23 @@ class ActiveSessionMiddleware:
                 samesite="Lax",
             )
         return response
+
+    @staticmethod
+    def _session_of(
+        request: HttpRequest,
+    ) -> tuple[session_registry.ActiveSession | None, str | None]:
+        """The live session making the request, or what to say about one that ended."""
+        if request.user.is_authenticated:
+            sid = request.session.get(SESSION_ID_KEY)
+            active = session_registry.get_session(sid)
+            if active is not None and active.user_id == request.user.pk:
+                session_registry.touch_session(active)
+                return active, None
+            logout(request)
+            return None, session_registry.why_ended(sid)
+        if request.COOKIES.get(SIGNED_IN_COOKIE):
+            return None, session_registry.why_ended(request.COOKIES[SIGNED_IN_COOKIE])
+        return None, None
 
     def _ended(self, request: HttpRequest, message: str) -> HttpResponse:
         setattr(request, ENDED_MESSAGE_ATTR, message)

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Literal, cast
 
 from django.conf import settings
-from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
 
+from accounts.session_store import SessionStore
 from onyx_site import events
 from onyx_site.live_state import redis_client
 

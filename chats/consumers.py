@@ -13,6 +13,7 @@ from accounts import session_registry
 from accounts.ws_auth import SCOPE_SESSION_ID
 from chats.typing_throttle import TypingThrottle
 from onyx_site import events, live_state
+from onyx_site.outages import CLOSE_TRY_AGAIN_LATER, is_outage
 
 CLOSE_UNAUTHORIZED = 4401
 # Clients send pings, replay requests and typing notices: a few dozen bytes each.
@@ -153,7 +154,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # (24 h, idle) or whose Redis record vanished without a message.
         while True:
             await asyncio.sleep(settings.ONYX_WEBSOCKET_RECHECK_SECONDS)
-            alive = await database_sync_to_async(session_registry.get_session)(self.session_id)
+            try:
+                alive = await database_sync_to_async(session_registry.get_session)(self.session_id)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page reconnects
+                return
             if alive is None:
                 why = await database_sync_to_async(session_registry.why_ended)(self.session_id)
                 await self._end(why)

@@ -13,12 +13,13 @@ from django.urls import path  # noqa: E402
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
 from onyx_site.body_limits import RequestBodyLimit  # noqa: E402
+from onyx_site.outages import close_sockets_on_outage  # noqa: E402
 
 websocket_urls = URLRouter([path("ws/", LiveConsumer.as_asgi())])
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": websocket_auth(websocket_urls),
+        "websocket": close_sockets_on_outage(websocket_auth(websocket_urls)),
     }
 )

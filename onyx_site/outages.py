@@ -6,6 +6,7 @@ outer middleware sees it, so a receiver of `got_request_exception` (sent for eve
 exception, in debug too) marks the request, and the outermost middleware swaps the 500 for a 503.
 """
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+
+log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Try again in a moment."
 RETRY_AFTER_SECONDS = 5
@@ -82,3 +85,44 @@ class ServiceOutageMiddleware:
         if response.status_code >= 500 and getattr(request, _MARK, False):
             return unavailable_response(request)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view's outage, answered before Django builds its 500 (or its debug page)."""
+        return unavailable_response(request) if is_outage(exception) else None
+
+
+def close_sockets_on_outage(app: Any) -> Any:
+    """Around the WebSocket app: a store out of reach, at the handshake (authentication) or
+    later (the channel layer), closes the socket with 1013 "try again later", which the page
+    explains and reconnects from, instead of "Exception in ASGI application" and a bare 1006."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        state = {"connected": False, "accepted": False, "closed": False}
+
+        async def noting_receive() -> dict[str, Any]:
+            message: dict[str, Any] = await receive()
+            if message["type"] == "websocket.connect":
+                state["connected"] = True
+            return message
+
+        async def noting_send(message: dict[str, Any]) -> None:
+            await send(message)
+            if message["type"] == "websocket.accept":
+                state["accepted"] = True
+            elif message["type"] == "websocket.close":
+                state["closed"] = True
+
+        try:
+            await app(scope, noting_receive, noting_send)
+        except Exception as exc:
+            if not is_outage(exc) or state["closed"]:
+                raise
+            log.warning("Closing a socket: %s", exc)
+            if not state["connected"]:
+                await receive()  # the handshake's websocket.connect, still unread
+            if not state["accepted"]:
+                # A close before accept reaches a browser as a bare 1006, without our code.
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    return guarded

@@ -122,11 +122,18 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# With Redis out of reach, give up quickly: the request is answered 503 instead of hanging.
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
+REDIS_TIMEOUT_SECONDS = 10.0
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "onyx",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        },
     },
 }
 
@@ -179,7 +186,7 @@ if ONYX_SESSION_IDLE_MINUTES < 0:
 ONYX_SESSION_TOUCH_SECONDS = 60
 ONYX_WEBSOCKET_RECHECK_SECONDS = env.float("ONYX_WEBSOCKET_RECHECK_SECONDS", default=5.0)
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "accounts.session_store"  # Django's cache engine, loud when Redis is down
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_NAME = "onyx_session"
 SESSION_COOKIE_AGE = int(ONYX_SESSION_MAX_AGE.total_seconds())
