@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotAuthenticated
+from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -16,6 +16,9 @@ SIGN_IN_FIRST = (
     "Sign in first: send an access token (Authorization: Bearer <access>) "
     "or use a signed-in browser."
 )
+
+# DRF says "CSRF Failed: CSRF token missing." to a signed-in page whose token is missing or stale.
+CSRF_FAILED = "This page's security token is missing or out of date. Reload the page and try again."
 
 
 class Conflict(APIException):
@@ -60,6 +63,8 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
             if ended
             else {"detail": SIGN_IN_FIRST, "code": "not_authenticated"}
         )
+    elif isinstance(exc, PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        response.data = {"detail": CSRF_FAILED, "code": "csrf_failed"}
     elif isinstance(exc, InvalidToken):
         response.data = {"detail": ACCESS_NOT_VALID, "code": "token_not_valid"}
     elif isinstance(response.data, dict) and "detail" not in response.data:

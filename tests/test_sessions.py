@@ -129,6 +129,16 @@ def test_a_revoked_api_token_and_the_browsers_fetches_say_why(alice: User) -> No
     assert (fetched.status_code, fetched.json()["detail"]) == (401, revoked)
 
 
+def test_a_browser_api_call_without_its_csrf_token_says_what_to_do(alice: User) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies = sign_in(alice).cookies
+    response = browser.post("/api/chats/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "This page's security token is missing or out of date. Reload the page and try again."
+    )
+
+
 def test_an_api_call_without_credentials_says_how_to_sign_in(db: None) -> None:
     detail = Client().get("/api/chats/").json()["detail"]
     assert detail.startswith("Sign in first")
