@@ -144,7 +144,7 @@ class Stack:
             "uvicorn": f"uvicorn onyx_site.asgi:application --host 127.0.0.1 --port {port} "
             "--lifespan off --no-access-log --log-level warning --ws-per-message-deflate false",
             "granian": f"granian --interface asgi --host 127.0.0.1 --port {port} "
-            "--no-ws --log-level warning onyx_site.asgi:application",
+            "--log-level warning onyx_site.asgi:application",
             "daphne": f"daphne -b 127.0.0.1 -p {port} onyx_site.asgi:application",
         }
         process = self.start(f"web-{port}", commands[server])

@@ -1,6 +1,8 @@
 """JSON API for chats and messages: validate, call a service, serialize."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpResponse
@@ -9,8 +11,8 @@ from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +26,7 @@ from chats.serializers import (
     FeedbackSerializer,
     PostMessageSerializer,
 )
+from onyx_site.api_errors import Conflict, TooManyRequests
 from onyx_site.pagination import NumberedPage
 
 
@@ -32,11 +35,34 @@ def _user(request: Request) -> User:
     return request.user
 
 
+@contextmanager
+def reply_limits_as_api_errors() -> Iterator[None]:
+    """A new reply refused by the send rate (429), its busy chat (409) or the user's cap (429)."""
+    try:
+        yield
+    except services.SendRateExceeded as error:
+        raise TooManyRequests(str(error), wait=error.retry_after) from error
+    except services.ChatBusy as error:
+        raise Conflict(str(error)) from error
+    except services.TooManyReplies as error:
+        raise TooManyRequests(str(error)) from error
+
+
 class NewestFirstCursor(CursorPagination):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        # DRF checks the cursor's offset but not its position, which goes into the query as an
+        # id: a forged one would fail there as a ValueError (500).
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            position = str(cursor.position)
+            if not (position.isascii() and position.isdigit() and len(position) <= 18):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class ChatViewSet(
@@ -162,16 +188,15 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         body = PostMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            posted = services.post_message(
-                user=_user(request),
-                chat=chat,
-                content=body.validated_data["content"],
-                client_id=body.validated_data.get("client_id"),
-            )
+            with reply_limits_as_api_errors():
+                posted = services.post_message(
+                    user=_user(request),
+                    chat=chat,
+                    content=body.validated_data["content"],
+                    client_id=body.validated_data.get("client_id"),
+                )
         except services.InvalidMessage as error:
             raise ValidationError({"content": [str(error)]}) from error
-        except services.SendRateExceeded as error:
-            raise Throttled(wait=error.retry_after, detail=str(error)) from error
         data = PostedMessageSerializer(
             {"user_message": posted.user_message, "reply": posted.reply}
         ).data
@@ -192,8 +217,9 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     @action(detail=True, methods=["post"])
     def regenerate(self, request: Request, chat_pk: str, pk: str) -> Response:
         try:
-            new_reply = services.regenerate_reply(reply=self._reply())
-        except services.ReplyNotFinished as error:
+            with reply_limits_as_api_errors():
+                new_reply = services.regenerate_reply(reply=self._reply())
+        except services.InvalidMessage as error:
             raise ValidationError(str(error)) from error
         return Response(ChatMessageSerializer(new_reply).data, status=status.HTTP_201_CREATED)
 

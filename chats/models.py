@@ -11,6 +11,7 @@ from django.db.models import Q
 from onyx_site.ownership import OwnedQuerySet
 
 SEARCH_CONFIG = "english"
+ONE_UNFINISHED_REPLY_PER_CHAT = "message_one_unfinished_reply_per_chat"
 
 
 class ChatSessionQuerySet(OwnedQuerySet["ChatSession"]):
@@ -98,18 +99,21 @@ class ChatMessage(models.Model):
         indexes = [
             models.Index(fields=["chat", "created_at"], name="message_chat_created"),
             GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="message_content_search"),
-            # Few rows: the replies still being written, checked on every chat load.
-            models.Index(
-                fields=["chat"],
-                name="message_unfinished",
-                condition=Q(status__in=["pending", "streaming"]),
-            ),
         ]
         constraints = [
+            # A client's id for a message it sends is unique within the chat it sends it to:
+            # the same id in another chat is another message.
             models.UniqueConstraint(
-                fields=["owner", "client_id"],
+                fields=["chat", "client_id"],
                 condition=Q(client_id__isnull=False),
-                name="message_client_id_unique_per_owner",
+                name="message_client_id_unique_per_chat",
+            ),
+            # One reply being written per chat (chats/services.py refuses a second with 409).
+            # Also the index of the few unfinished rows, checked on every chat load.
+            models.UniqueConstraint(
+                fields=["chat"],
+                condition=Q(status__in=["pending", "streaming"]),
+                name=ONE_UNFINISHED_REPLY_PER_CHAT,
             ),
             models.CheckConstraint(
                 condition=Q(feedback__isnull=True) | Q(feedback__in=[1, -1]),

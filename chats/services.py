@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from chats import replies, tasks
-from chats.models import ChatMessage, ChatSession
+from chats.models import (
+    ONE_UNFINISHED_REPLY_PER_CHAT,
+    ChatMessage,
+    ChatMessageQuerySet,
+    ChatSession,
+)
 from chats.replies import message_event
 from chats.serializers import MAX_MESSAGE_CHARS, ChatSessionSerializer
 from files.models import UserFile
@@ -32,8 +37,24 @@ class SendRateExceeded(Exception):
         self.retry_after = retry_after
 
 
-class ReplyNotFinished(Exception):
-    pass
+class ChatBusy(Exception):
+    """A reply is being written in this chat: one at a time per chat (HTTP 409)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A reply is still being written in this chat. Wait for it to finish or stop it, "
+            "then try again."
+        )
+
+
+class TooManyReplies(Exception):
+    """The user's replies being written, across chats, are at ONYX_MAX_CONCURRENT_REPLIES."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} replies being written. Wait for one to finish, "
+            "then try again."
+        )
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,11 @@ class PostedMessage:
     user_message: ChatMessage
     reply: ChatMessage
     created: bool  # False when a repeated client_id returned the original
+
+
+def _violates(error: IntegrityError, constraint: str) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint
 
 
 def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
@@ -108,10 +134,37 @@ def _check_send_rate(user: User) -> None:
         raise SendRateExceeded(retry_after=retry_after)
 
 
-def _existing_post(user: User, client_id: str) -> PostedMessage | None:
+def _unfinished_replies(user: User) -> ChatMessageQuerySet:
+    return ChatMessage.objects.for_user(user).filter(
+        role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED
+    )
+
+
+def _recover_if_busy(user: User, chat: ChatSession) -> None:
+    """A reply left unfinished by a job that will never end must not block its chat."""
+    if _unfinished_replies(user).filter(chat=chat).exists():
+        replies.recover_stalled(user=user, chat=chat)
+
+
+def _claim_reply_slot(user: User, chat: ChatSession) -> None:
+    """In the transaction that creates a reply: refuse it if its chat already has one being
+    written, or the user has ONYX_MAX_CONCURRENT_REPLIES of them (a paid model is behind each);
+    otherwise count it against the send rate. The user's row is locked, so two requests of one
+    user cannot both pass; a unique index on unfinished replies per chat backs the first rule."""
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
+    unfinished = _unfinished_replies(user)
+    if unfinished.filter(chat=chat).exists():
+        raise ChatBusy
+    limit = settings.ONYX_MAX_CONCURRENT_REPLIES
+    if unfinished.count() >= limit:
+        raise TooManyReplies(limit)
+    _check_send_rate(user)
+
+
+def _existing_post(user: User, chat: ChatSession, client_id: str) -> PostedMessage | None:
     original = (
         ChatMessage.objects.for_user(user)
-        .filter(client_id=client_id, role=ChatMessage.Role.USER)
+        .filter(chat=chat, client_id=client_id, role=ChatMessage.Role.USER)
         .first()
     )
     if original is None:
@@ -137,12 +190,13 @@ def post_message(
     if len(content) > MAX_MESSAGE_CHARS:
         raise InvalidMessage(f"A message can be at most {MAX_MESSAGE_CHARS:,} characters.")
     if client_id:
-        existing = _existing_post(user, client_id)
+        existing = _existing_post(user, chat, client_id)
         if existing is not None:
             return existing
-    _check_send_rate(user)
+    _recover_if_busy(user, chat)
     try:
         with transaction.atomic():
+            _claim_reply_slot(user, chat)
             user_message = ChatMessage.objects.create(
                 chat=chat,
                 owner=user,
@@ -165,10 +219,12 @@ def post_message(
             _publish_on_commit(user.pk, message_event("message.created", reply))
             _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
             tasks.queue_reply(reply)
-    except IntegrityError:
+    except IntegrityError as error:
         # The same client_id raced in from another tab or a retry: return the winner.
-        if client_id and (existing := _existing_post(user, client_id)) is not None:
+        if client_id and (existing := _existing_post(user, chat, client_id)) is not None:
             return existing
+        if _violates(error, ONE_UNFINISHED_REPLY_PER_CHAT):
+            raise ChatBusy from error
         raise
     return PostedMessage(user_message=user_message, reply=reply, created=True)
 
@@ -181,26 +237,33 @@ def stop_reply(*, reply: ChatMessage) -> ChatMessage:
 
 
 def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
-    """Write a new reply to the same user message; the earlier one is kept, superseded."""
+    """Write a new reply to the same user message; the earlier one is kept, superseded.
+    Counts against the send rate and the reply limits like a new message."""
     if reply.role != ChatMessage.Role.ASSISTANT or reply.reply_to_id is None:
-        raise ReplyNotFinished("Only an assistant reply can be regenerated.")
-    if not reply.is_finished:
-        raise ReplyNotFinished("Wait for this reply to finish, or stop it, before regenerating.")
-    with transaction.atomic():
-        ChatMessage.objects.for_user(reply.owner).filter(
-            reply_to_id=reply.reply_to_id, role=ChatMessage.Role.ASSISTANT
-        ).update(superseded=True)
-        new_reply = ChatMessage.objects.create(
-            chat_id=reply.chat_id,
-            owner_id=reply.owner_id,
-            role=ChatMessage.Role.ASSISTANT,
-            status=ChatMessage.Status.PENDING,
-            reply_to_id=reply.reply_to_id,
-        )
-        reply.superseded = True
-        _publish_on_commit(reply.owner_id, message_event("message.superseded", reply))
-        _publish_on_commit(reply.owner_id, message_event("message.created", new_reply))
-        tasks.queue_reply(new_reply)
+        raise InvalidMessage("Only an assistant reply can be regenerated.")
+    owner, chat = reply.owner, reply.chat
+    _recover_if_busy(owner, chat)
+    try:
+        with transaction.atomic():
+            _claim_reply_slot(owner, chat)
+            ChatMessage.objects.for_user(owner).filter(
+                reply_to_id=reply.reply_to_id, role=ChatMessage.Role.ASSISTANT
+            ).update(superseded=True)
+            new_reply = ChatMessage.objects.create(
+                chat_id=reply.chat_id,
+                owner_id=reply.owner_id,
+                role=ChatMessage.Role.ASSISTANT,
+                status=ChatMessage.Status.PENDING,
+                reply_to_id=reply.reply_to_id,
+            )
+            reply.superseded = True
+            _publish_on_commit(reply.owner_id, message_event("message.superseded", reply))
+            _publish_on_commit(reply.owner_id, message_event("message.created", new_reply))
+            tasks.queue_reply(new_reply)
+    except IntegrityError as error:
+        if _violates(error, ONE_UNFINISHED_REPLY_PER_CHAT):
+            raise ChatBusy from error
+        raise
     return new_reply
 
 

@@ -88,10 +88,11 @@ def send_message_page(request: HttpRequest, chat_id: int) -> HttpResponse:
             )
         except services.InvalidMessage as error:
             form.add_error("content", str(error))
-        except services.SendRateExceeded as error:
+        except (services.SendRateExceeded, services.TooManyReplies, services.ChatBusy) as error:
             form.add_error("content", str(error))
+            refused = 409 if isinstance(error, services.ChatBusy) else 429
             context = _detail_context(request, chat, form)
-            return render(request, "chats/detail.html", context, status=429)
+            return render(request, "chats/detail.html", context, status=refused)
         else:
             return redirect("chat-detail", chat_id=chat.pk)
     return render(request, "chats/detail.html", _detail_context(request, chat, form), status=400)

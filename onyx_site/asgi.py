@@ -13,6 +13,8 @@ from django.urls import path  # noqa: E402
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
+from onyx_site.body_limits import RequestBodyLimit  # noqa: E402
+from onyx_site.outages import close_sockets_on_outage  # noqa: E402
 
 websocket_routes = [path("ws/", LiveConsumer.as_asgi())]
 if settings.ONYX_BENCH_BASELINES:
@@ -23,7 +25,7 @@ websocket_urls = URLRouter(websocket_routes)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": websocket_auth(websocket_urls),
+        "http": RequestBodyLimit(django_asgi_app),
+        "websocket": close_sockets_on_outage(websocket_auth(websocket_urls)),
     }
 )

@@ -10,9 +10,11 @@ import logging
 from collections import defaultdict
 from typing import Protocol
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts import session_registry
+from onyx_site.outages import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +22,11 @@ log = logging.getLogger(__name__)
 class SessionSocket(Protocol):
     async def session_ended(self, reason: str) -> None: ...
 
+    async def services_unavailable(self) -> None: ...
+
 
 _sockets: defaultdict[str, set[SessionSocket]] = defaultdict(set)
 _sweeper: asyncio.Task[None] | None = None
-
-EXPIRED = "Your session expired. Sign in again."
 
 
 def watch(sid: str, socket: SessionSocket) -> None:
@@ -48,8 +50,15 @@ async def _sweep_forever() -> None:
         await asyncio.sleep(settings.ONYX_WEBSOCKET_RECHECK_SECONDS)
         try:
             await sweep()
-        except Exception:  # Redis down: the next sweep tries again
-            log.warning("Could not re-check the sessions of open sockets", exc_info=True)
+        except Exception as error:
+            if not is_outage(error):
+                log.exception("Could not re-check the sessions of open sockets")
+                continue
+            # Redis is out of reach: every socket closes with "try again later" and its page
+            # reconnects (and is checked again) once Redis is back.
+            for sid in list(_sockets):
+                for socket in list(_sockets.pop(sid, ())):
+                    await socket.services_unavailable()
 
 
 async def sweep() -> None:
@@ -57,5 +66,6 @@ async def sweep() -> None:
     alive = await session_registry.alive_session_ids(sids)
     for sid in sids:
         if sid not in alive:
+            reason = await sync_to_async(session_registry.why_ended)(sid)
             for socket in list(_sockets.pop(sid, ())):
-                await socket.session_ended(EXPIRED)
+                await socket.session_ended(reason)

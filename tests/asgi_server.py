@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -18,11 +19,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_asgi_server() -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
+def running_asgi_server(**options: Any) -> Iterator[str]:
+    """Serve the app on a free loopback port in a thread; yield its base URL. `options` go to
+    uvicorn.Config (say forwarded_allow_ips)."""
     port = _free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)

@@ -80,7 +80,7 @@ def test_after_logout_the_same_tokens_are_refused(alice: User) -> None:
     assert session_registry.list_sessions(alice.pk) == []
 
 
-def test_refresh_rotates_and_the_old_refresh_token_stops_working(alice: User) -> None:
+def test_refresh_rotates_to_a_new_pair(alice: User) -> None:
     tokens = api_tokens(Client(), alice)
     api = Client()
     first = _post(api, "/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
@@ -88,9 +88,25 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(alice: User) ->
     new = first.json()
     assert new["refresh"] != tokens["refresh"]
     assert api.get("/api/auth/me/", headers=bearer(new["access"])).status_code == 200
-    again = _post(api, "/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
-    assert again.status_code == 401
     assert _post(api, "/api/auth/token/refresh/", {"refresh": new["refresh"]}).status_code == 200
+
+
+def test_a_reused_refresh_token_ends_its_whole_session(alice: User) -> None:
+    """A thief and the rightful holder both hold the session: whoever refreshes second with
+    the same token ends it for both, the newer tokens included."""
+    stolen = api_tokens(Client(), alice)
+    api = Client()
+    rightful = _post(api, "/api/auth/token/refresh/", {"refresh": stolen["refresh"]}).json()
+    again = _post(api, "/api/auth/token/refresh/", {"refresh": stolen["refresh"]})
+    assert again.status_code == 401
+    assert "used again" in again.json()["detail"]
+    later = _post(api, "/api/auth/token/refresh/", {"refresh": rightful["refresh"]})
+    assert later.status_code == 401
+    assert "used again" in later.json()["detail"]
+    me = api.get("/api/auth/me/", headers=bearer(rightful["access"]))
+    assert me.status_code == 401
+    assert "used again" in me.json()["detail"]
+    assert session_registry.list_sessions(alice.pk) == []
 
 
 def test_an_access_token_is_not_a_refresh_token(alice: User) -> None:

@@ -1,6 +1,8 @@
 // One WebSocket per tab: live events in, resumed from the last seq after a reconnect,
 // and a visible notice when the session behind it has ended.
 const CLOSE_UNAUTHORIZED = 4401;
+// "Try again later": the server could not reach its data stores; it comes back by itself.
+const CLOSE_TRY_AGAIN_LATER = 1013;
 // After asking the server for missed events, how long a gap may stay open before the page
 // gives up on it and reloads what it shows instead.
 const GAP_PATIENCE_MS = 3000;
@@ -14,6 +16,7 @@ let replayAsked = false;
 let gapTimer = null;
 let retryDelay = 1000;
 let sessionEnded = false;
+let serverUnavailable = false;
 let sendToServer = () => {};
 
 function showSessionEnded(reason) {
@@ -97,6 +100,8 @@ function connect() {
     if (event.type === "hello") {
       if (lastSeq === null) lastSeq = event.seq;
       document.documentElement.dataset.live = "open";
+      if (serverUnavailable) showToast("Connected again.", "info");
+      serverUnavailable = false;
       return;
     }
     if (event.type === "replay.done") {
@@ -112,6 +117,11 @@ function connect() {
     if (event.code === CLOSE_UNAUTHORIZED) {
       showSessionEnded();
       return;
+    }
+    if (event.code === CLOSE_TRY_AGAIN_LATER) {
+      serverUnavailable = true;
+      document.documentElement.dataset.live = "unavailable";
+      showToast("The server is temporarily unavailable. Reconnecting…", "error");
     }
     if (!sessionEnded) {
       setTimeout(connect, retryDelay);
