@@ -9,7 +9,8 @@ router.register("chats", ChatViewSet, basename="api-chat")
 messages = MessageViewSet.as_view({"get": "list", "post": "create"})
 message_detail = MessageViewSet.as_view({"get": "retrieve"})
 message_action = {
-    name: MessageViewSet.as_view({"post": name}) for name in ("stop", "regenerate", "feedback")
+    name: MessageViewSet.as_view({"post": name})
+    for name in ("edit", "stop", "regenerate", "feedback")
 }
 
 urlpatterns = [

@@ -30,6 +30,10 @@ class ComposerForm(forms.Form):
         return content
 
 
+class BranchForm(forms.Form):
+    message_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class RenameForm(forms.Form):
     title = forms.CharField(max_length=MAX_TITLE_CHARS, required=False)
 

@@ -1,5 +1,6 @@
 """Chats and their messages; every row names its owner and is reached through for_user()."""
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from django.conf import settings
@@ -25,6 +26,11 @@ class ChatSession(models.Model):
     archived = models.BooleanField(default=False)
     # Files this chat answers from; none attached means all of the owner's files.
     files = models.ManyToManyField("files.UserFile", blank=True, related_name="+")
+    # The last message of the branch shown: the conversation is this message and its ancestors.
+    # Messages are only ever deleted with their chat, so no reference needs a cascade of its own.
+    active_leaf = models.ForeignKey(
+        "ChatMessage", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,10 +50,33 @@ class ChatSession(models.Model):
         return self.title or "New chat"
 
 
+@dataclass(frozen=True)
+class Siblings:
+    """The versions of one turn (messages with the same parent), oldest first, and which of
+    them a message is: what a "< 2/3 >" switcher shows."""
+
+    ids: tuple[int, ...]
+    index: int  # from 0
+
+    @property
+    def position(self) -> int:
+        return self.index + 1
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def previous_id(self) -> int | None:
+        return self.ids[self.index - 1] if self.index > 0 else None
+
+    @property
+    def next_id(self) -> int | None:
+        return self.ids[self.index + 1] if self.index + 1 < len(self.ids) else None
+
+
 class ChatMessageQuerySet(OwnedQuerySet["ChatMessage"]):
-    def current(self) -> "ChatMessageQuerySet":
-        """The conversation as shown: without replies replaced by a regeneration."""
-        return self.filter(superseded=False)
+    pass
 
 
 class ChatMessage(models.Model):
@@ -75,12 +104,12 @@ class ChatMessage(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     client_id = models.CharField(max_length=64, null=True, blank=True)
-    # An assistant message answers one user message; regenerating adds a sibling and marks the
-    # earlier reply superseded, so nothing is overwritten.
-    reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    # The message this one follows (None for a chat's first). Messages with the same parent are
+    # versions of one turn: editing a question or regenerating a reply adds a sibling, so nothing
+    # is overwritten. A child is always created after its parent, so ids grow along a branch.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
     )
-    superseded = models.BooleanField(default=False)
     feedback = models.SmallIntegerField(
         null=True, blank=True, choices=[(1, "Thumbs up"), (-1, "Thumbs down")]
     )
@@ -94,6 +123,9 @@ class ChatMessage(models.Model):
 
     objects: ClassVar[ChatMessageQuerySet] = ChatMessageQuerySet.as_manager()  # type: ignore[assignment]
 
+    # Set by chats.branches.attach_siblings() before a message is shown or serialized.
+    siblings: Siblings
+
     class Meta:
         indexes = [
             models.Index(fields=["chat", "created_at"], name="message_chat_created"),
@@ -104,6 +136,8 @@ class ChatMessage(models.Model):
                 name="message_unfinished",
                 condition=Q(status__in=["pending", "streaming"]),
             ),
+            # The versions of a chat's first message (siblings with no parent).
+            models.Index(fields=["chat"], name="message_chat_roots", condition=Q(parent=None)),
         ]
         constraints = [
             models.UniqueConstraint(

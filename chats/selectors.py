@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
+from chats import branches
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
 from chats.providers.base import PromptMessage
 from files import selectors as file_selectors
@@ -25,13 +26,13 @@ class Prompt:
     files_not_ready: list[str] = field(default_factory=list)
 
 
-def chats_for(user: User) -> QuerySet[ChatSession]:
-    return (
-        ChatSession.objects.for_user(user)
-        .visible()
-        .prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
-        .order_by("-pinned", "-updated_at", "-pk")
-    )
+def chats_for(user: User, *, with_files: bool) -> QuerySet[ChatSession]:
+    """The user's chats, pinned first, then by latest activity; `with_files` also fetches the
+    files each chat answers from (the API shows them, a list of titles does not)."""
+    chats = ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
+    if with_files:
+        chats = chats.prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
+    return chats
 
 
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
@@ -64,22 +65,29 @@ def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     return messages
 
 
+def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+    """Messages with what a page, the API or an event shows besides their row: the text so far
+    of a reply being written, and the versions of each message."""
+    messages = with_text_so_far(messages)
+    branches.attach_siblings(user, messages)
+    return messages
+
+
 def prompt_for(reply: ChatMessage) -> Prompt:
-    """The conversation up to the user message this reply answers."""
-    earlier = (
-        ChatMessage.objects.for_user(reply.owner)
-        .current()
-        .filter(chat_id=reply.chat_id, pk__lte=reply.reply_to_id or reply.pk)
-        .exclude(role=ChatMessage.Role.ASSISTANT, status=ChatMessage.Status.FAILED)
-        .exclude(pk=reply.pk)
-        .order_by("-pk")[:PROMPT_HISTORY_MESSAGES]
+    """The conversation on the reply's branch, up to the user message it answers."""
+    earlier = branches.ancestors(
+        reply.owner,
+        chat_id=reply.chat_id,
+        start_id=reply.parent_id,
+        limit=PROMPT_HISTORY_MESSAGES,
     )
     messages = [
         PromptMessage(
             role="user" if m.role == ChatMessage.Role.USER else "assistant", content=m.content
         )
-        for m in reversed(list(earlier))
+        for m in reversed(earlier)
         if m.content
+        and not (m.role == ChatMessage.Role.ASSISTANT and m.status == ChatMessage.Status.FAILED)
     ]
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     attached = list(
@@ -115,9 +123,9 @@ def search_chats(user: User, text: str, *, limit: int = 50) -> list[SearchHit]:
         .filter(document=query)
         .order_by("-rank")[:limit]
     )
+    # Every version of every message: text on a branch not shown is still the user's text.
     message_hits = (
         ChatMessage.objects.for_user(user)
-        .current()
         .annotate(document=SearchVector("content", config=SEARCH_CONFIG))
         .filter(document=query)
         .annotate(rank=SearchRank(SearchVector("content", config=SEARCH_CONFIG), query))

@@ -19,11 +19,23 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
     file_ids = serializers.PrimaryKeyRelatedField(
         source="files", many=True, required=False, queryset=UserFile.objects.for_user(None)
     )
+    active_leaf_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The last message of the branch shown."
+    )
 
     class Meta:
         model = ChatSession
-        fields = ["id", "title", "pinned", "archived", "file_ids", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "pinned",
+            "archived",
+            "file_ids",
+            "active_leaf_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "active_leaf_id", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -34,9 +46,17 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
 
 
 class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
+    """A message as shown; its `siblings` must be attached first (chats.selectors.ready_to_show)
+    so serializing never queries."""
+
     html = serializers.SerializerMethodField()
     chat_id = serializers.IntegerField(read_only=True)
-    reply_to_id = serializers.IntegerField(read_only=True)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+    sibling_ids = serializers.SerializerMethodField(
+        help_text="Every version of this message (same parent), oldest first, itself included."
+    )
+    sibling_index = serializers.SerializerMethodField(help_text="Its place in sibling_ids, from 0.")
+    sibling_count = serializers.SerializerMethodField()
 
     class Meta:
         model = ChatMessage
@@ -52,14 +72,25 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "prompt_tokens",
             "completion_tokens",
             "client_id",
-            "reply_to_id",
-            "superseded",
+            "parent_id",
+            "sibling_ids",
+            "sibling_index",
+            "sibling_count",
             "feedback",
             "feedback_comment",
             "citations",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_sibling_ids(self, message: ChatMessage) -> list[int]:
+        return list(message.siblings.ids)
+
+    def get_sibling_index(self, message: ChatMessage) -> int:
+        return message.siblings.index
+
+    def get_sibling_count(self, message: ChatMessage) -> int:
+        return message.siblings.count
 
     def get_html(self, message: ChatMessage) -> str:
         if message.role == ChatMessage.Role.USER:

@@ -203,6 +203,16 @@ async function reloadHistory() {
   for (const message of page.results.reverse()) placeBubble(message);
 }
 
+// Another branch is shown (an edit, a regeneration or a switch, in any tab): take the history
+// as the server renders it, version switchers and edit forms included.
+async function showBranchFromServer() {
+  const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+  if (!response.ok) return;
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const fresh = page.getElementById("history");
+  if (fresh) history.replaceChildren(...fresh.childNodes);
+}
+
 onLiveEvent((event) => {
   if (event.type === "resync") {
     reloadHistory();
@@ -231,8 +241,8 @@ onLiveEvent((event) => {
     case "message.updated":
       placeBubble(event.message);
       break;
-    case "message.superseded":
-      document.getElementById(`message-${event.message.id}`)?.remove();
+    case "chat.branch":
+      showBranchFromServer();
       break;
     case "typing":
       if (event.who !== "user") typing.hidden = !event.on;
