@@ -45,9 +45,9 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             field.child_relation.queryset = UserFile.objects.for_user(request.user)  # type: ignore[attr-defined]
 
 
+# A message as shown: its `siblings` are attached first (chats.selectors.ready_to_show), so
+# serializing never queries.
 class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
-    """A message as shown; its `siblings` must be attached first (chats.selectors.ready_to_show)
-    so serializing never queries."""
 
     html = serializers.SerializerMethodField()
     chat_id = serializers.IntegerField(read_only=True)
