@@ -14,9 +14,10 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
 
 from accounts.models import User
-from chats import branches, selectors, services
+from chats import branches, catalogue, selectors, services
 from chats.branches import BranchPage
 from chats.export import chat_as_json, chat_as_markdown
 from chats.models import ChatMessage, ChatSession
@@ -111,6 +112,34 @@ class ShownBranchSerializer(serializers.Serializer[Any]):
     path = serializers.ListField(child=serializers.IntegerField())
 
 
+class OfferedModelSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(source="key", help_text="What a chat's `model` takes.")
+    name = serializers.CharField(help_text="The model's name, as its server knows it.")
+    connection = serializers.CharField(help_text="Where it runs, as the operator named it.")
+    builtin = serializers.BooleanField(help_text="The offline built-in assistant.")
+    default = serializers.BooleanField(help_text="Answers in chats that chose no model.")
+
+
+class ModelListView(APIView):
+    """The models a chat may use: the enabled connections' models, and the built-in assistant."""
+
+    @extend_schema(responses=OfferedModelSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        offered = catalogue.offered_models()
+        default = catalogue.default_key(offered)
+        rows = [
+            {
+                "key": model.key,
+                "name": model.name,
+                "connection": model.connection,
+                "builtin": model.server is None,
+                "default": model.key == default,
+            }
+            for model in offered
+        ]
+        return Response(OfferedModelSerializer(rows, many=True).data)
+
+
 class ChatViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -130,8 +159,12 @@ class ChatViewSet(
         return ChatSession.objects.for_user(_user(self.request))
 
     def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
         serializer.instance = services.create_chat(
-            user=_user(self.request), title=serializer.validated_data.get("title", "")
+            user=_user(self.request),
+            title=data.get("title", ""),
+            model=data.get("model", ""),
+            system_prompt=data.get("system_prompt", ""),
         )
 
     def perform_update(self, serializer: Any) -> None:
@@ -142,6 +175,8 @@ class ChatViewSet(
             pinned=data.get("pinned"),
             archived=data.get("archived"),
             files=data.get("files"),
+            model=data.get("model"),
+            system_prompt=data.get("system_prompt"),
         )
 
     def perform_destroy(self, instance: ChatSession) -> None:

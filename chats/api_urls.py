@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from chats.api import ChatViewSet, MessageViewSet
+from chats.api import ChatViewSet, MessageViewSet, ModelListView
 
 router = SimpleRouter(use_regex_path=False)
 router.register("chats", ChatViewSet, basename="api-chat")
@@ -15,6 +15,7 @@ message_action = {
 
 urlpatterns = [
     *router.urls,
+    path("models/", ModelListView.as_view(), name="api-models"),
     path("chats/<int:chat_pk>/messages/", messages, name="api-chat-messages"),
     path("chats/<int:chat_pk>/messages/<int:pk>/", message_detail, name="api-chat-message"),
     *[

@@ -200,7 +200,7 @@ class _ReplyStream:
         self.arrived.set()
 
     async def _produce(self, prompt: selectors.Prompt) -> None:
-        provider = get_provider()
+        provider = get_provider(prompt.model)
         self.stats.model = self.stats.model or provider.name
         if prompt.files_not_ready:
             names = ", ".join(f"“{name}”" for name in prompt.files_not_ready)

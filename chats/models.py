@@ -12,6 +12,7 @@ from django.db.models import Q
 from onyx_site.ownership import OwnedQuerySet
 
 SEARCH_CONFIG = "english"
+MAX_SYSTEM_PROMPT_CHARS = 8_000
 
 
 class ChatSessionQuerySet(OwnedQuerySet["ChatSession"]):
@@ -31,6 +32,10 @@ class ChatSession(models.Model):
     active_leaf = models.ForeignKey(
         "ChatMessage", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
     )
+    # Which model answers (a key from chats.catalogue); blank means the server's default.
+    model = models.CharField(max_length=300, blank=True)
+    # Said to the model before the conversation, in every reply of this chat.
+    system_prompt = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,3 +162,29 @@ class ChatMessage(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class ModelConnection(models.Model):
+    """An OpenAI-compatible server an operator connected in the admin, and the models of it that
+    users may choose. Not user data: every user sees the enabled ones. The API key is never shown
+    again once saved (chats/admin.py)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # Not a URLField: its validator refuses host names without a dot, like a container's
+    # "http://ollama:11434/v1". The admin form checks the scheme and host instead.
+    base_url = models.CharField(
+        max_length=500, help_text="The server's OpenAI-compatible address, usually ending in /v1."
+    )
+    api_key = models.CharField(max_length=500, blank=True)
+    model_names = models.JSONField(
+        default=list, blank=True, help_text="The models users may choose, as the server names them."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,9 +7,9 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from chats import branches
+from chats import branches, catalogue
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
-from chats.providers.base import PromptMessage
+from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
 from files.models import UserFile
 from files.passages import Passage
@@ -21,6 +21,7 @@ PROMPT_HISTORY_MESSAGES = 40
 
 @dataclass(frozen=True)
 class Prompt:
+    model: ModelChoice
     messages: list[PromptMessage]
     passages: list[Passage] = field(default_factory=list)
     files_not_ready: list[str] = field(default_factory=list)
@@ -81,7 +82,7 @@ def prompt_for(reply: ChatMessage) -> Prompt:
         start_id=reply.parent_id,
         limit=PROMPT_HISTORY_MESSAGES,
     )
-    messages = [
+    messages: list[PromptMessage] = [
         PromptMessage(
             role="user" if m.role == ChatMessage.Role.USER else "assistant", content=m.content
         )
@@ -90,13 +91,12 @@ def prompt_for(reply: ChatMessage) -> Prompt:
         and not (m.role == ChatMessage.Role.ASSISTANT and m.status == ChatMessage.Status.FAILED)
     ]
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
-    attached = list(
-        ChatSession.objects.for_user(reply.owner)
-        .filter(pk=reply.chat_id)
-        .values_list("files", flat=True)
-    )
-    file_ids = [pk for pk in attached if pk is not None] or None
+    chat = ChatSession.objects.for_user(reply.owner).get(pk=reply.chat_id)
+    if chat.system_prompt.strip():
+        messages.insert(0, PromptMessage(role="system", content=chat.system_prompt))
+    file_ids = list(chat.files.values_list("pk", flat=True)) or None
     return Prompt(
+        model=catalogue.choice_for(chat),
         messages=messages,
         passages=file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids),
         files_not_ready=file_selectors.files_not_ready(reply.owner, file_ids=file_ids),

@@ -4,7 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chats.models import ChatMessage, ChatSession
+from chats import catalogue
+from chats.models import MAX_SYSTEM_PROMPT_CHARS, ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
 from files.models import UserFile
 
@@ -22,6 +23,20 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
     active_leaf_id = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="The last message of the branch shown."
     )
+    model = serializers.CharField(
+        max_length=300,
+        allow_blank=True,
+        required=False,
+        help_text="The id of a model from /api/models/ that answers in this chat; "
+        "empty for the server's default.",
+    )
+    system_prompt = serializers.CharField(
+        max_length=MAX_SYSTEM_PROMPT_CHARS,
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
+        help_text="Said to the model before the conversation, in every reply of this chat.",
+    )
 
     class Meta:
         model = ChatSession
@@ -31,6 +46,8 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             "pinned",
             "archived",
             "file_ids",
+            "model",
+            "system_prompt",
             "active_leaf_id",
             "created_at",
             "updated_at",
@@ -44,11 +61,17 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             field = self.fields["file_ids"]
             field.child_relation.queryset = UserFile.objects.for_user(request.user)  # type: ignore[attr-defined]
 
+    def validate_model(self, key: str) -> str:
+        if key and key not in {model.key for model in catalogue.offered_models()}:
+            raise serializers.ValidationError(
+                "This model is not offered here. Choose one of /api/models/."
+            )
+        return key
+
 
 # A message as shown: its `siblings` are attached first (chats.selectors.ready_to_show), so
 # serializing never queries.
 class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
-
     html = serializers.SerializerMethodField()
     chat_id = serializers.IntegerField(read_only=True)
     parent_id = serializers.IntegerField(read_only=True, allow_null=True)

@@ -81,9 +81,13 @@ def title_from_message(content: str) -> str:
     return f"{cut}…"
 
 
-def create_chat(*, user: User, title: str = "") -> ChatSession:
+def create_chat(
+    *, user: User, title: str = "", model: str = "", system_prompt: str = ""
+) -> ChatSession:
     with transaction.atomic():
-        chat = ChatSession.objects.create(owner=user, title=title.strip())
+        chat = ChatSession.objects.create(
+            owner=user, title=title.strip(), model=model, system_prompt=system_prompt.strip()
+        )
         _publish_on_commit(user.pk, _chat_event("chat.created", chat))
     return chat
 
@@ -95,11 +99,18 @@ def update_chat(
     pinned: bool | None = None,
     archived: bool | None = None,
     files: list[UserFile] | None = None,
+    model: str | None = None,
+    system_prompt: str | None = None,
 ) -> ChatSession:
+    """Change what the caller gives. The caller has checked `model` is offered and `files`
+    are the owner's (serializer, form)."""
     with transaction.atomic():
         if files is not None:
-            # The caller passes files already scoped to the chat's owner (serializer, form).
             chat.files.set(files)
+        if model is not None:
+            chat.model = model
+        if system_prompt is not None:
+            chat.system_prompt = system_prompt.strip()
         if title is not None:
             chat.title = title.strip()
         if pinned is not None:

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from chats import branches, selectors, services
-from chats.forms import BranchForm, ChatFilesForm, ComposerForm, RenameForm
+from chats import branches, catalogue, selectors, services
+from chats.forms import BranchForm, ChatFilesForm, ChatModelForm, ComposerForm, RenameForm
 from chats.models import ChatMessage, ChatSession
 from onyx_site import live_state
 
@@ -73,6 +73,10 @@ def _detail_context(
         "form": form,
         "last_seq": last_seq,
         "chats": selectors.chats_for(user, with_files=False)[:50],
+        "model_form": ChatModelForm(
+            offered=catalogue.offered_models(),
+            initial={"model": chat.model, "system_prompt": chat.system_prompt},
+        ),
         "files_form": ChatFilesForm(user=user, initial={"use_files": list(chat.files.all())}),
     }
 
@@ -222,4 +226,22 @@ def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
             if chosen
             else "This chat now answers from all your files.",
         )
+    return redirect("chat-detail", chat_id=chat.pk)
+
+
+@require_POST
+def chat_model_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _owned_chat(request, chat_id)
+    form = ChatModelForm(request.POST, offered=catalogue.offered_models())
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(str(text) for field in form.errors.values() for text in field)
+        )
+    else:
+        services.update_chat(
+            chat=chat,
+            model=form.cleaned_data["model"],
+            system_prompt=form.cleaned_data["system_prompt"],
+        )
+        messages.success(request, "This chat's model and system prompt are saved.")
     return redirect("chat-detail", chat_id=chat.pk)

@@ -244,7 +244,7 @@ def test_a_page_of_a_long_branch_takes_as_many_queries_as_a_short_one(
     for chat in (short, long):
         with django_assert_num_queries(6):
             assert api.get(f"/api/chats/{chat.pk}/messages/").status_code == 200
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             assert alice_client.get(f"/chats/{chat.pk}/").status_code == 200
 
 

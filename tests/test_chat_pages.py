@@ -110,8 +110,8 @@ def test_chat_pages_take_a_fixed_number_of_queries(
         add_message(alice_chat, "user" if n % 2 == 0 else "assistant", f"m{n}")
         make_chat(owner=alice, title=f"c{n}")
     # Fixed whatever the history's length: session, chat, stalled replies, the branch's ids, its
-    # messages, their versions, the chat's files, the sidebar, the file picker.
-    with django_assert_max_num_queries(9):
+    # messages, their versions, the chat's files, the sidebar, the file picker, the models.
+    with django_assert_max_num_queries(10):
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
     with django_assert_max_num_queries(5):
         assert alice_client.get("/chats/").status_code == 200

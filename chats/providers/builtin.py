@@ -14,18 +14,49 @@ _GREETING = re.compile(
 
 GREETING_REPLY = (
     "Hello! I'm the built-in assistant of Onyx Sessions. I work offline, so I can't chat "
-    "freely, but I can find and quote passages from your own files once you upload some. "
-    "To talk to a real language model, ask your operator to connect one."
+    "freely, but I can find and quote passages from your own files once you upload some."
 )
 NO_MODEL_REPLY = (
-    "No language model is connected to this server, so I can't answer that myself.\n\n"
-    "To connect one, set `ONYX_LLM_BASE_URL` to any OpenAI-compatible server "
-    "(for example `http://127.0.0.1:11434/v1` for Ollama), `ONYX_LLM_MODEL` to the model's "
-    "name and, if the server needs one, `ONYX_LLM_API_KEY`; then restart Onyx Sessions."
+    "No language model is connected to this server, so I can't answer that myself. "
+    "I'm the built-in assistant: I work offline and can only quote your own files.\n\n"
+    "To connect a model, an operator either adds a connection in the admin "
+    "(**Admin → Model connections**: a name, the server's OpenAI-compatible base URL such as "
+    "`http://127.0.0.1:11434/v1` for Ollama, its API key if it needs one, and the models to "
+    "offer), or sets `ONYX_LLM_BASE_URL`, `ONYX_LLM_MODEL` and, if the server needs one, "
+    "`ONYX_LLM_API_KEY`, then restarts Onyx Sessions."
 )
 
 
-def compose_reply(messages: Sequence[PromptMessage], passages: Sequence[Passage]) -> str:
+def _named(models: Sequence[str]) -> str:
+    names = [f"“{name}”" for name in models[:5]]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _models_instead(others_offered: Sequence[str]) -> str:
+    if not others_offered:
+        return NO_MODEL_REPLY
+    return (
+        "This chat uses the built-in assistant, which works offline and can only quote your "
+        f"own files, so I can't answer that myself. Choose a connected model for this chat, "
+        f"{_named(others_offered)}, to get a real answer."
+    )
+
+
+def _greeting_pointer(others_offered: Sequence[str]) -> str:
+    if others_offered:
+        return f"To chat with a real model, choose {_named(others_offered)} for this chat."
+    return (
+        "No language model is connected yet: an operator can add one in the admin "
+        "(**Model connections**) or with `ONYX_LLM_BASE_URL`."
+    )
+
+
+def compose_reply(
+    messages: Sequence[PromptMessage],
+    passages: Sequence[Passage],
+    *,
+    others_offered: Sequence[str] = (),
+) -> str:
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     if passages:
         quotes = [
@@ -34,12 +65,15 @@ def compose_reply(messages: Sequence[PromptMessage], passages: Sequence[Passage]
         ]
         return "Here is what your files say:\n\n" + "\n\n".join(quotes)
     if _GREETING.match(question):
-        return GREETING_REPLY
-    return NO_MODEL_REPLY
+        return f"{GREETING_REPLY} {_greeting_pointer(others_offered)}"
+    return _models_instead(others_offered)
 
 
 class BuiltinProvider:
     name = "builtin"
+
+    def __init__(self, *, others_offered: Sequence[str] = ()) -> None:
+        self.others_offered = tuple(others_offered)
 
     async def stream_reply(
         self,
@@ -48,7 +82,7 @@ class BuiltinProvider:
         passages: Sequence[Passage] = (),
         stats: ReplyStats,
     ) -> AsyncIterator[str]:
-        text = compose_reply(messages, passages)
+        text = compose_reply(messages, passages, others_offered=self.others_offered)
         stats.model = "builtin"
         stats.prompt_tokens = sum(len(m.content.split()) for m in messages)
         words = re.findall(r"\S+\s*|\s+", text)
