@@ -12,6 +12,30 @@ _GREETING = re.compile(
     r"^\s*(hello|hi|hey|hiya|howdy|good (morning|afternoon|evening)|greetings)\b", re.IGNORECASE
 )
 
+# What shapes Markdown anywhere in a line (CommonMark lets any ASCII punctuation be escaped with
+# a backslash; these are the ones that make emphasis, code, links, images, HTML, entities,
+# tables and quotes) ...
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~!&])")
+# ... and what does only at the start of a line: list items, headings underlined with = or -.
+_MARKDOWN_LINE_MARKER = re.compile(r"^([-+=])")
+_MARKDOWN_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+
+
+def escape_markdown(text: str) -> str:
+    """One line of file text, shown as it is: nothing in it becomes Markdown."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _MARKDOWN_LINE_MARKER.sub(r"\\\1", text)
+    return _MARKDOWN_LIST_NUMBER.sub(r"\1\\\2", text)
+
+
+def quote_passage(text: str) -> str:
+    """A passage of a file as one block quote, whatever it holds: every line inside the quote
+    and escaped, so a heading, a list or a link in the file stays plain text in the reply.
+    Indentation goes (it would make a code block), and so do trailing spaces (a line break)."""
+    lines = [escape_markdown(line.strip()) for line in text.strip().splitlines()]
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
+
+
 GREETING_REPLY = (
     "Hello! I'm the built-in assistant of Onyx Sessions. I work offline, so I can't chat "
     "freely, but I can find and quote passages from your own files once you upload some."
@@ -60,7 +84,7 @@ def compose_reply(
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     if passages:
         quotes = [
-            f"> {passage.text.strip()}\n\n— from *{passage.file_name}* [{n}]"
+            f"{quote_passage(passage.text)}\n\n— from *{escape_markdown(passage.file_name)}* [{n}]"
             for n, passage in enumerate(passages[:3], start=1)
         ]
         return "Here is what your files say:\n\n" + "\n\n".join(quotes)
