@@ -1,7 +1,7 @@
 """Chats and their messages; every row names its owner and is reached through for_user()."""
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -128,8 +128,10 @@ class ChatMessage(models.Model):
 
     objects: ClassVar[ChatMessageQuerySet] = ChatMessageQuerySet.as_manager()  # type: ignore[assignment]
 
-    # Set by chats.branches.attach_siblings() before a message is shown or serialized.
+    # Set by chats.selectors.ready_to_show() before a message is shown or serialized: its
+    # versions, and its citations with where they lead (decided when read: a file may be gone).
     siblings: Siblings
+    shown_citations: list[dict[str, Any]]
 
     class Meta:
         indexes = [

@@ -2,9 +2,11 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from accounts.models import User
 from chats import branches, catalogue
@@ -66,11 +68,45 @@ def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     return messages
 
 
+def citation_link(citation: dict[str, Any], *, file_exists: bool) -> dict[str, Any]:
+    """A stored citation as shown: where it leads (the file, at the passage quoted), or that
+    the file was deleted since."""
+    shown = {**citation, "chunk_index": citation.get("chunk_index"), "deleted": not file_exists}
+    shown["url"] = None
+    if file_exists:
+        url = reverse("file-detail", args=[citation["file_id"]])
+        index = citation.get("chunk_index")
+        shown["url"] = url if index is None else f"{url}?passage={index}#passage-{index}"
+    return shown
+
+
+def attach_citation_links(user: User, messages: list[ChatMessage]) -> None:
+    """Set `shown_citations` on each message; one query for all the files they cite, if any."""
+    cited = {
+        citation["file_id"]
+        for message in messages
+        for citation in message.citations
+        if isinstance(citation, dict) and isinstance(citation.get("file_id"), int)
+    }
+    existing = (
+        set(UserFile.objects.for_user(user).filter(pk__in=cited).values_list("pk", flat=True))
+        if cited
+        else set()
+    )
+    for message in messages:
+        message.shown_citations = [
+            citation_link(citation, file_exists=citation.get("file_id") in existing)
+            for citation in message.citations
+            if isinstance(citation, dict)
+        ]
+
+
 def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     """Messages with what a page, the API or an event shows besides their row: the text so far
-    of a reply being written, and the versions of each message."""
+    of a reply being written, the versions of each message, and where its citations lead."""
     messages = with_text_so_far(messages)
     branches.attach_siblings(user, messages)
+    attach_citation_links(user, messages)
     return messages
 
 

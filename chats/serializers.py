@@ -80,6 +80,10 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
     )
     sibling_index = serializers.SerializerMethodField(help_text="Its place in sibling_ids, from 0.")
     sibling_count = serializers.SerializerMethodField()
+    citations = serializers.SerializerMethodField(
+        help_text="The file passages a reply used: n, file_id, file_name, chunk_index, passage, "
+        "url (the file page at the passage; null when the file was deleted) and deleted."
+    )
 
     class Meta:
         model = ChatMessage
@@ -105,6 +109,9 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_citations(self, message: ChatMessage) -> list[dict[str, Any]]:
+        return message.shown_citations
 
     def get_sibling_ids(self, message: ChatMessage) -> list[int]:
         return list(message.siblings.ids)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chats import branches, replies, tasks
+from chats import branches, replies, selectors, tasks
 from chats.models import ChatMessage, ChatSession
 from chats.replies import message_event
 from chats.serializers import MAX_MESSAGE_CHARS, ChatSessionSerializer
@@ -156,7 +156,7 @@ def _existing_post(user: User, client_id: str) -> PostedMessage | None:
     )
     if reply is None:
         return None
-    branches.attach_siblings(user, [original, reply])
+    selectors.ready_to_show(user, [original, reply])
     return PostedMessage(user_message=original, reply=reply, created=False)
 
 
@@ -234,7 +234,7 @@ def _write_turn(
             if not chat.title:
                 chat.title = title_from_message(content)
             _show(chat, reply, activity=True, also=["title"])
-            branches.attach_siblings(user, [user_message, reply])
+            selectors.ready_to_show(user, [user_message, reply])
             _publish_on_commit(user.pk, message_event("message.created", user_message))
             _publish_on_commit(user.pk, message_event("message.created", reply))
             _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
@@ -304,7 +304,7 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
             parent_id=reply.parent_id,
         )
         _show(chat, new_reply, activity=True)
-        branches.attach_siblings(owner, [new_reply])
+        selectors.ready_to_show(owner, [new_reply])
         branch = ShownBranch(
             active_leaf_id=new_reply.pk,
             fork_id=new_reply.pk,
@@ -349,7 +349,7 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
         message.feedback = value
         message.feedback_comment = comment.strip() if value is not None else ""
         message.save(update_fields=["feedback", "feedback_comment", "updated_at"])
-        branches.attach_siblings(message.owner, [message])
+        selectors.ready_to_show(message.owner, [message])
         _publish_on_commit(message.owner_id, message_event("message.updated", message))
     return message
 

@@ -69,11 +69,18 @@ def _checked_upload_page(request: HttpRequest) -> HttpResponse:
     return redirect("file-list")
 
 
+def _cited_passage(request: HttpRequest) -> int | None:
+    """The passage a citation points to (?passage=<chunk index>); anything else: none."""
+    raw = request.GET.get("passage", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
 @require_http_methods(["GET"])
 def file_detail_page(request: HttpRequest, file_id: int) -> HttpResponse:
     file = _owned_file(request, file_id)
     chunks = FileChunk.objects.for_user(_user(request)).filter(file=file).order_by("index")
-    return render(request, "files/detail.html", {"file": file, "chunks": chunks})
+    context = {"file": file, "chunks": chunks, "cited": _cited_passage(request)}
+    return render(request, "files/detail.html", context)
 
 
 @require_http_methods(["GET"])

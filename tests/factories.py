@@ -1,10 +1,13 @@
 """Rows for tests, made the way the app makes them: each message follows the last one the chat
 shows, and becomes the one shown."""
 
+import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
+from files.models import FileChunk, UserFile
 
 
 def make_chat(*, owner: User, title: str = "", messages: int = 0) -> ChatSession:
@@ -34,3 +37,21 @@ def add_message(
     chat.active_leaf = message
     chat.save(update_fields=["active_leaf"])
     return message
+
+
+def make_file(*, owner: User, name: str, chunks: Sequence[str] = ()) -> UserFile:
+    """A file already read, with these passages (no bytes stored: only its text is used)."""
+    file = UserFile.objects.create(
+        owner=owner,
+        name=name,
+        storage_name=f"test/{uuid.uuid4().hex}",
+        size=sum(len(text) for text in chunks),
+        kind="text",
+        content_type="text/plain",
+        sha256=uuid.uuid4().hex,
+        status=UserFile.Status.READY,
+    )
+    FileChunk.objects.bulk_create(
+        [FileChunk(owner=owner, file=file, index=n, text=text) for n, text in enumerate(chunks)]
+    )
+    return file

@@ -43,7 +43,7 @@ def _lines_of(text: str) -> list[str]:
 
 
 def test_every_line_of_a_passage_stays_in_one_quote_as_plain_text() -> None:
-    reply = _rendered(Passage(file_id=1, file_name="safety.md", text=TRICKY))
+    reply = _rendered(Passage(file_id=1, file_name="safety.md", text=TRICKY, chunk_index=0))
     [quote] = reply.findall("blockquote")
     # Only paragraphs and soft line breaks inside: no heading, list, link, image, code, rule,
     # table, emphasis or HTML of the file's.
@@ -55,8 +55,10 @@ def test_every_line_of_a_passage_stays_in_one_quote_as_plain_text() -> None:
 
 def test_blank_lines_keep_a_passage_in_its_quote() -> None:
     reply = _rendered(
-        Passage(file_id=1, file_name="a.txt", text="First part.\n\n\n\nSecond part."),
-        Passage(file_id=2, file_name="b.txt", text="Another file."),
+        Passage(
+            file_id=1, file_name="a.txt", text="First part.\n\n\n\nSecond part.", chunk_index=0
+        ),
+        Passage(file_id=2, file_name="b.txt", text="Another file.", chunk_index=0),
     )
     first, second = reply.findall("blockquote")
     assert [p.text_content() for p in first.findall("p")] == ["First part.", "Second part."]
@@ -65,7 +67,7 @@ def test_blank_lines_keep_a_passage_in_its_quote() -> None:
 
 @pytest.mark.parametrize("name", ["my_notes_v2*.md", "[draft] <plan>.txt", "# title.md"])
 def test_a_file_name_is_shown_as_it_is(name: str) -> None:
-    reply = _rendered(Passage(file_id=1, file_name=name, text="Some text."))
+    reply = _rendered(Passage(file_id=1, file_name=name, text="Some text.", chunk_index=0))
     [source] = [p for p in reply.findall("p") if "from" in p.text_content()]
     assert source.text_content() == f"— from {name} [1]"
     assert [element.tag for element in source.iter()] == ["p", "em"]

@@ -21,7 +21,9 @@ from chats.providers.openai import OpenAICompatibleProvider
 from chats.providers.registry import get_provider
 from tests.fake_openai_server import FakeOpenAIServer
 
-PASSAGE = Passage(file_id=7, file_name="handbook.pdf", text="The office opens at 8:30.")
+PASSAGE = Passage(
+    file_id=7, file_name="handbook.pdf", text="The office opens at 8:30.", chunk_index=0
+)
 
 
 def _configured() -> OpenAICompatibleProvider:

@@ -70,9 +70,12 @@ function buildBubble(message) {
     for (const cite of message.citations) {
       const item = document.createElement("li");
       item.value = cite.n;
-      const link = Object.assign(document.createElement("a"), {
-        href: `/files/${cite.file_id}/`, textContent: cite.file_name, title: cite.passage,
+      // A deleted file's citation has no url: it says so instead of leading to a 404.
+      const link = Object.assign(document.createElement(cite.url ? "a" : "span"), {
+        textContent: cite.url ? cite.file_name : `${cite.file_name} (deleted)`, title: cite.passage,
       });
+      if (cite.url) link.href = cite.url;
+      else item.dataset.deleted = "true";
       item.appendChild(link);
       list.appendChild(item);
     }
