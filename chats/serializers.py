@@ -13,12 +13,22 @@ MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
 
 
+class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):
+    class Meta:
+        model = UserFile
+        fields = ["id", "name", "kind", "size", "status"]
+        read_only_fields = fields
+
+
 class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
     title = serializers.CharField(max_length=MAX_TITLE_CHARS, allow_blank=True, required=False)
     # The files this chat answers from; empty means all of the owner's files. Only the
     # requesting user's own files can be named: anyone else's id is "does not exist".
     file_ids = serializers.PrimaryKeyRelatedField(
         source="files", many=True, required=False, queryset=UserFile.objects.for_user(None)
+    )
+    files = AttachedFileSerializer(
+        many=True, read_only=True, help_text="The files of file_ids, for showing them."
     )
     active_leaf_id = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="The last message of the branch shown."
@@ -46,6 +56,7 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             "pinned",
             "archived",
             "file_ids",
+            "files",
             "model",
             "system_prompt",
             "active_leaf_id",

@@ -122,6 +122,16 @@ def update_chat(
     return chat
 
 
+def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
+    """Let the chat answer from this file too (attached files narrow a chat to them)."""
+    if file.owner_id != chat.owner_id:
+        raise ValueError("A chat can only use its owner's files.")
+    with transaction.atomic():
+        chat.files.add(file)
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+    return chat
+
+
 def delete_chat(*, chat: ChatSession) -> None:
     unfinished = ChatMessage.objects.for_user(chat.owner).filter(
         chat=chat, status__in=ChatMessage.UNFINISHED

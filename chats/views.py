@@ -64,6 +64,7 @@ def _detail_context(
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
     page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    attached = list(chat.files.order_by("name", "pk"))
     history = selectors.ready_to_show(user, reversed(page.messages))
     return {
         "chat": chat,
@@ -77,7 +78,8 @@ def _detail_context(
             offered=catalogue.offered_models(),
             initial={"model": chat.model, "system_prompt": chat.system_prompt},
         ),
-        "files_form": ChatFilesForm(user=user, initial={"use_files": list(chat.files.all())}),
+        "attached_files": attached,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
     }
 
 
