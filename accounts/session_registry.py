@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
 
+from accounts.devices import device_name
 from onyx_site import events
 from onyx_site.live_state import redis_client
 
@@ -43,6 +44,11 @@ class ActiveSession:
     user_agent: str
     django_session_key: str = ""
     refresh_jti: str = ""
+
+    @property
+    def device(self) -> str:
+        """Named for people: "Chrome on Linux", "Safari on iPhone", "python-httpx"."""
+        return device_name(self.user_agent)
 
     def is_alive(self, now: datetime) -> bool:
         if now >= self.expires_at:
