@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "procrastinate.contrib.django",
     "onyx_site",
@@ -264,6 +265,11 @@ SPECTACULAR_SETTINGS = {
     "from /api/auth/token/ (Authorization: Bearer <access>) or a browser session.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not from a CDN: the docs
+    # work offline and load nothing from another site.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Static files, i18n -----------------------------------------------------------
