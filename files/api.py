@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,6 +19,7 @@ from accounts.models import User
 from chats import services as chat_services
 from chats.models import ChatSession
 from files import services
+from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
@@ -34,19 +34,6 @@ class PayloadTooLarge(APIException):
 def _user(request: Request) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def download_response(file: UserFile) -> FileResponse:
-    """The bytes as an attachment under the original name (RFC 5987 for non-ASCII names)."""
-    response = FileResponse(
-        default_storage.open(file.storage_name, "rb"),
-        as_attachment=True,
-        filename=file.name,
-        content_type=file.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _chat_to_attach_to(user: User, raw: object) -> ChatSession | None:
@@ -125,7 +112,7 @@ class FileViewSet(
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: int) -> FileResponse:
-        return download_response(self.get_object())
+        return download_response(request._request, self.get_object())
 
     @extend_schema(responses=FileChunkSerializer(many=True))
     @action(detail=True, methods=["get"])

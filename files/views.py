@@ -10,8 +10,8 @@ from accounts.models import User
 from chats import services as chat_services
 from chats.models import ChatSession
 from files import services
-from files.api import download_response
 from files.detection import ACCEPTED_DESCRIPTION
+from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.uploads import UploadTooLarge, check_limit, install_limit
 
@@ -103,7 +103,7 @@ def file_detail_page(request: HttpRequest, file_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def download_page(request: HttpRequest, file_id: int) -> FileResponse:
-    return download_response(_owned_file(request, file_id))
+    return download_response(request, _owned_file(request, file_id))
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""HTTP through Django, WebSockets at /ws/ through Channels."""
+"""HTTP through Django, WebSockets at /ws/ through Channels, and the server's lifespan."""
 
 import os
 
@@ -12,6 +12,7 @@ from django.urls import path  # noqa: E402
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
+from onyx_site.lifespan import lifespan  # noqa: E402
 
 websocket_urls = URLRouter([path("ws/", LiveConsumer.as_asgi())])
 
@@ -19,5 +20,6 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": websocket_auth(websocket_urls),
+        "lifespan": lifespan,
     }
 )

@@ -18,11 +18,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_asgi_server() -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
+def running_asgi_server(*, log_level: str = "warning", lifespan: str = "on") -> Iterator[str]:
+    """Serve the app on a free loopback port in a thread; yield its base URL. The server's log
+    goes to the test's logging (pytest captures it); lifespan "on" fails the start unless the
+    app answers the protocol, "auto" is what a bare `uvicorn onyx_site.asgi:application` does."""
     port = _free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        application,
+        host="127.0.0.1",
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        lifespan=lifespan,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)

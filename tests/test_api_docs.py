@@ -27,8 +27,7 @@ def test_the_docs_page_loads_only_this_servers_assets() -> None:
         assert not asset.startswith("//"), asset
         served = client.get(asset)
         assert served.status_code == 200, asset
-        body = b"".join(served.streaming_content) if served.streaming else served.content
-        assert body, asset
+        assert b"".join(served) if served.streaming else served.content, asset
     assert not page.xpath("//script[not(@src)]")  # no inline script either
     assert not ELSEWHERE.search(response.content.decode())
     script = client.get("/api/docs/", {"script": ""}).content.decode()
