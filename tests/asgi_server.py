@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 
@@ -18,7 +19,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_asgi_server(*, log_level: str = "warning", lifespan: str = "on") -> Iterator[str]:
+def running_asgi_server(
+    *, log_level: str = "warning", lifespan: Literal["auto", "on", "off"] = "on"
+) -> Iterator[str]:
     """Serve the app on a free loopback port in a thread; yield its base URL. The server's log
     goes to the test's logging (pytest captures it); lifespan "on" fails the start unless the
     app answers the protocol, "auto" is what a bare `uvicorn onyx_site.asgi:application` does."""
