@@ -310,3 +310,20 @@ def test_regenerating_from_the_page_shows_the_new_reply(alice: User, alice_clien
     new = ChatMessage.objects.for_user(alice).filter(chat=chat).latest("pk")
     assert response["Location"] == f"/chats/{chat.pk}/#message-{new.pk}"
     assert (new.parent_id, new.status) == (m["q3e"].pk, "pending")
+
+
+def test_the_export_is_the_branch_shown(alice: User) -> None:
+    chat, m = _tree(alice)
+    exported = Api(alice).get(f"/api/chats/{chat.pk}/export/", type="json")
+    messages = json.loads(exported.content)["messages"]
+    assert [(e["id"], e["parent_id"]) for e in messages] == [
+        (m["q1"].pk, None),
+        (m["a1"].pk, m["q1"].pk),
+        (m["q2e"].pk, m["a1"].pk),
+        (m["a2e"].pk, m["q2e"].pk),
+        (m["q3e"].pk, m["a2e"].pk),
+        (m["a3e"].pk, m["q3e"].pk),
+    ]
+    markdown = Api(alice).get(f"/api/chats/{chat.pk}/export/", type="markdown").content.decode()
+    assert "Où poussent-ils ? 木はどこ" in markdown
+    assert "Everywhere in Europe." not in markdown
