@@ -357,10 +357,11 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     @extend_schema(request=FeedbackSerializer, responses=ChatMessageSerializer)
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, chat_pk: str, pk: str) -> Response:
+        reply = self._reply()  # another user's reply is a 404 before anything else
         body = FeedbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message = services.set_feedback(
-            message=self._reply(),
+            message=reply,
             value=body.validated_data["value"],
             comment=body.validated_data["comment"],
         )

@@ -38,6 +38,12 @@ def chats_for(user: User, *, with_files: bool) -> QuerySet[ChatSession]:
     return chats
 
 
+def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
+    """The files attached to a chat (it answers from these; none attached: all files)."""
+    attached = ChatSession.objects.for_user(user).filter(pk=chat.pk).values("files")
+    return UserFile.objects.for_user(user).filter(pk__in=attached)
+
+
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     """The reply a worker is asked to write, if it still needs writing."""
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
@@ -130,7 +136,7 @@ def prompt_for(reply: ChatMessage) -> Prompt:
     chat = ChatSession.objects.for_user(reply.owner).get(pk=reply.chat_id)
     if chat.system_prompt.strip():
         messages.insert(0, PromptMessage(role="system", content=chat.system_prompt))
-    file_ids = list(chat.files.values_list("pk", flat=True)) or None
+    file_ids = list(files_of_chat(reply.owner, chat).values_list("pk", flat=True)) or None
     return Prompt(
         model=catalogue.choice_for(chat),
         messages=messages,

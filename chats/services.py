@@ -127,7 +127,7 @@ def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
     if file.owner_id != chat.owner_id:
         raise ValueError("A chat can only use its owner's files.")
     with transaction.atomic():
-        chat.files.add(file)
+        chat.files.set([*selectors.files_of_chat(chat.owner, chat), file])
         _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
     return chat
 

@@ -64,7 +64,7 @@ def _detail_context(
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
     page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
-    attached = list(chat.files.order_by("name", "pk"))
+    attached = list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
     history = selectors.ready_to_show(user, reversed(page.messages))
     return {
         "chat": chat,
