@@ -31,9 +31,9 @@ def test_versions_switch_and_edit_in_one_tab_show_in_the_other(
     first.locator(".bubble.assistant [data-action=regenerate]").click()
     for tab in (first, second):
         reply = tab.locator(".bubble.assistant")
+        expect(reply.locator("[data-role=version-position]")).to_have_text("2/2")
         expect(reply).to_have_count(1)
         expect(reply).to_have_attribute("data-status", "done", timeout=15_000)
-        expect(reply.locator("[data-role=version-position]")).to_have_text("2/2")
         expect(reply.locator(".body")).not_to_contain_text("The first answer")
 
     # Without JavaScript's help: the switcher is a plain form.
