@@ -55,6 +55,7 @@ class ActiveSessionSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
     ip = serializers.CharField()
     user_agent = serializers.CharField()
+    device = serializers.CharField(help_text='Named for people, e.g. "Chrome on Linux".')
     current = serializers.SerializerMethodField()
 
     def get_current(self, session: session_registry.ActiveSession) -> bool:

@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.devices import device_name
 from accounts.session_store import SessionStore
 from onyx_site import events
 from onyx_site.live_state import aredis_client, redis_client
@@ -61,6 +62,11 @@ class ActiveSession:
     user_agent: str
     django_session_key: str = ""
     refresh_jti: str = ""
+
+    @property
+    def device(self) -> str:
+        """Named for people: "Chrome on Linux", "Safari on iPhone", "python-httpx"."""
+        return device_name(self.user_agent)
 
     def is_alive(self, now: datetime) -> bool:
         return _alive(self.expires_at, self.last_seen, now)

@@ -10,4 +10,16 @@ urlpatterns = [
     path("<int:chat_id>/rename/", views.rename_chat_page, name="chat-rename"),
     path("<int:chat_id>/delete/", views.delete_chat_page, name="chat-delete"),
     path("<int:chat_id>/files/", views.chat_files_page, name="chat-files"),
+    path("<int:chat_id>/branch/", views.branch_page, name="chat-branch"),
+    path("<int:chat_id>/model/", views.chat_model_page, name="chat-model"),
+    path(
+        "<int:chat_id>/messages/<int:message_id>/edit/",
+        views.edit_message_page,
+        name="chat-message-edit",
+    ),
+    path(
+        "<int:chat_id>/messages/<int:message_id>/regenerate/",
+        views.regenerate_page,
+        name="chat-message-regenerate",
+    ),
 ]

@@ -1,13 +1,16 @@
 """Server-rendered chat pages, thin: validate, call a service, render."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from chats import selectors, services
-from chats.forms import ChatFilesForm, ComposerForm, RenameForm
+from chats import branches, catalogue, selectors, services
+from chats.forms import BranchForm, ChatFilesForm, ChatModelForm, ComposerForm, RenameForm
 from chats.models import ChatMessage, ChatSession
 from onyx_site import live_state
 
@@ -31,7 +34,7 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context["chats"] = selectors.chats_for(user)[:500]
+        context["chats"] = selectors.chats_for(user, with_files=False)[:500]
     return render(request, "chats/list.html", context)
 
 
@@ -41,28 +44,42 @@ def new_chat_page(request: HttpRequest) -> HttpResponse:
     return redirect("chat-detail", chat_id=chat.pk)
 
 
+@dataclass(frozen=True)
+class EditRefused:
+    """An edit that was not sent: shown again under its message, with the reason."""
+
+    message_id: int
+    content: str
+    error: str
+
+
 def _detail_context(
-    request: HttpRequest, chat: ChatSession, form: ComposerForm
+    request: HttpRequest,
+    chat: ChatSession,
+    form: ComposerForm,
+    edit_refused: EditRefused | None = None,
 ) -> dict[str, object]:
     user = _user(request)
     # Read the seq before the messages: replaying from it can only repeat an event (the page
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
-    history = selectors.with_text_so_far(
-        ChatMessage.objects.for_user(user)
-        .current()
-        .filter(chat=chat)
-        .order_by("-pk")[:HISTORY_ON_PAGE]
-    )[::-1]
+    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    attached = list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
+    history = selectors.ready_to_show(user, reversed(page.messages))
     return {
         "chat": chat,
         "history": history,
+        "history_starts_later": page.older,
+        "edit_refused": edit_refused,
         "form": form,
         "last_seq": last_seq,
-        "chats": selectors.chats_for(user)[:50],
-        "files_form": ChatFilesForm(
-            user=user, initial={"use_files": list(selectors.files_of_chat(user, chat))}
+        "chats": selectors.chats_for(user, with_files=False)[:50],
+        "model_form": ChatModelForm(
+            offered=catalogue.offered_models(),
+            initial={"model": chat.model, "system_prompt": chat.system_prompt},
         ),
+        "attached_files": attached,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
     }
 
 
@@ -96,6 +113,85 @@ def send_message_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         else:
             return redirect("chat-detail", chat_id=chat.pk)
     return render(request, "chats/detail.html", _detail_context(request, chat, form), status=400)
+
+
+def _owned_message(request: HttpRequest, chat: ChatSession, message_id: int) -> ChatMessage:
+    return get_object_or_404(
+        ChatMessage.objects.for_user(_user(request)).filter(chat=chat), pk=message_id
+    )
+
+
+def _to_message(chat: ChatSession, message_id: int) -> HttpResponse:
+    return redirect(f"{reverse('chat-detail', args=[chat.pk])}#message-{message_id}")
+
+
+@require_POST
+def edit_message_page(request: HttpRequest, chat_id: int, message_id: int) -> HttpResponse:
+    """Send an edited version of a message (a new branch), from the form under it."""
+    chat = _owned_chat(request, chat_id)
+    message = _owned_message(request, chat, message_id)
+    form = ComposerForm(request.POST)
+    content = request.POST.get("content", "")
+    if not form.is_valid():
+        error = " ".join(str(text) for text in form.errors.get("content", []))
+        refused = EditRefused(message_id=message.pk, content=content, error=error)
+        context = _detail_context(request, chat, ComposerForm(), refused)
+        return render(request, "chats/detail.html", context, status=400)
+    try:
+        posted = services.edit_message(
+            user=_user(request),
+            chat=chat,
+            message=message,
+            content=form.cleaned_data["content"],
+            client_id=form.cleaned_data["client_id"] or None,
+        )
+    except (services.InvalidMessage, services.SendRateExceeded) as error:
+        refused = EditRefused(message_id=message.pk, content=content, error=str(error))
+        status = 429 if isinstance(error, services.SendRateExceeded) else 400
+        context = _detail_context(request, chat, ComposerForm(), refused)
+        return render(request, "chats/detail.html", context, status=status)
+    return _to_message(chat, posted.user_message.pk)
+
+
+@require_POST
+def regenerate_page(request: HttpRequest, chat_id: int, message_id: int) -> HttpResponse:
+    chat = _owned_chat(request, chat_id)
+    reply = get_object_or_404(
+        ChatMessage.objects.for_user(_user(request)).filter(
+            chat=chat, role=ChatMessage.Role.ASSISTANT
+        ),
+        pk=message_id,
+    )
+    try:
+        new_reply = services.regenerate_reply(reply=reply)
+    except (
+        services.InvalidMessage,
+        services.ChatBusy,
+        services.TooManyReplies,
+        services.SendRateExceeded,
+    ) as error:
+        messages.error(request, str(error))
+        return _to_message(chat, reply.pk)
+    return _to_message(chat, new_reply.pk)
+
+
+@require_POST
+def branch_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Show another version of a message (the "< 2/3 >" switcher without JavaScript)."""
+    chat = _owned_chat(request, chat_id)
+    form = BranchForm(request.POST)
+    message = None
+    if form.is_valid():
+        message = (
+            ChatMessage.objects.for_user(_user(request))
+            .filter(chat=chat, pk=form.cleaned_data["message_id"])
+            .first()
+        )
+    if message is None:
+        messages.error(request, "That version of the message is not in this chat.")
+        return redirect("chat-detail", chat_id=chat.pk)
+    services.show_branch(user=_user(request), chat=chat, message=message)
+    return _to_message(chat, message.pk)
 
 
 @require_POST
@@ -138,4 +234,22 @@ def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
             if chosen
             else "This chat now answers from all your files.",
         )
+    return redirect("chat-detail", chat_id=chat.pk)
+
+
+@require_POST
+def chat_model_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _owned_chat(request, chat_id)
+    form = ChatModelForm(request.POST, offered=catalogue.offered_models())
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(str(text) for field in form.errors.values() for text in field)
+        )
+    else:
+        services.update_chat(
+            chat=chat,
+            model=form.cleaned_data["model"],
+            system_prompt=form.cleaned_data["system_prompt"],
+        )
+        messages.success(request, "This chat's model and system prompt are saved.")
     return redirect("chat-detail", chat_id=chat.pk)

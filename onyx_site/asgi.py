@@ -1,4 +1,4 @@
-"""HTTP through Django, WebSockets at /ws/ through Channels."""
+"""HTTP through Django, WebSockets at /ws/ through Channels, and the server's lifespan."""
 
 import os
 
@@ -14,6 +14,7 @@ from django.urls import path  # noqa: E402
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
 from onyx_site.body_limits import RequestBodyLimit  # noqa: E402
+from onyx_site.lifespan import lifespan  # noqa: E402
 from onyx_site.outages import close_sockets_on_outage  # noqa: E402
 
 websocket_routes = [path("ws/", LiveConsumer.as_asgi())]
@@ -27,5 +28,6 @@ application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
         "websocket": close_sockets_on_outage(websocket_auth(websocket_urls)),
+        "lifespan": lifespan,
     }
 )

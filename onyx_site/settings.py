@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "servestatic",  # before staticfiles: its checks, and runserver without static serving
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
@@ -64,7 +65,9 @@ MIDDLEWARE = [
     "onyx_site.outages.ServiceOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Static files, served asynchronously under ASGI (WhiteNoise's sync file iterators made
+    # Django warn and buffer every file in memory).
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -293,9 +296,16 @@ SPECTACULAR_SETTINGS = {
     "from /api/auth/token/ (Authorization: Bearer <access>) or a browser session.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not from a CDN: the docs
+    # work offline and load nothing from another site.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Messages and files both have a `status`, with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "chats.models.ChatMessage.Status",
+        "FileStatusEnum": "files.models.UserFile.Status",
+    },
 }
 
 # --- Static files, i18n -----------------------------------------------------------
@@ -328,7 +338,7 @@ else:
     }
 STORAGES = {
     "default": _file_storage,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
 # Every other request body. The largest legitimate one is a 32,000-character message: even with
@@ -346,7 +356,7 @@ ONYX_USER_QUOTA_MB = env.int("ONYX_USER_QUOTA_MB", default=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-WHITENOISE_USE_FINDERS = DEBUG
+SERVESTATIC_USE_FINDERS = DEBUG
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

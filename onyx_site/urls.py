@@ -31,6 +31,7 @@ class ApiRootView(APIView):
                 "sessions": reverse("api-sessions", request=request),
                 "chats": reverse("api-chat-list", request=request),
                 "files": reverse("api-file-list", request=request),
+                "models": reverse("api-models", request=request),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }

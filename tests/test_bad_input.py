@@ -1,7 +1,6 @@
 """Odd or hostile input is a clear 4xx in JSON, and an unexpected failure is JSON too: no 500
 pages from the API."""
 
-import base64
 import json
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.test import Client
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from tests.conftest import api_tokens, bearer
+from tests.factories import add_message
 
 pytestmark = pytest.mark.django_db
 
@@ -53,18 +53,20 @@ def test_json_that_is_not_json_says_so(db: None) -> None:
 
 
 @pytest.mark.parametrize(
-    "position", ["abc", "1e5", "-1", "9" * 40, "١٢", "🙂"], ids=lambda p: p.encode().hex()[:12]
+    "cursor", ["abc", "1e5", "-1", "9" * 40, "١٢", "🙂", "bob"], ids=lambda c: c.encode().hex()[:12]
 )
-def test_a_forged_message_cursor_is_a_json_404(
-    alice: User, alice_chat: ChatSession, position: str
+def test_a_forged_message_cursor_is_a_json_400(
+    alice: User, bob: User, alice_chat: ChatSession, cursor: str
 ) -> None:
+    if cursor == "bob":  # a real message id, of someone else's chat
+        bob_chat = ChatSession.objects.create(owner=bob)
+        cursor = str(add_message(bob_chat, "user", "Bobs Geheimnis").pk)
     headers = bearer(api_tokens(Client(), alice)["access"])
-    cursor = base64.b64encode(f"p={position}".encode()).decode()
     response = Client().get(
         f"/api/chats/{alice_chat.pk}/messages/", {"cursor": cursor}, headers=headers
     )
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid cursor"}
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": ["This cursor does not belong to this chat."]}
 
 
 def test_an_unexpected_api_failure_is_a_json_500(

@@ -33,7 +33,7 @@ def test_hello_ai_streams_to_both_tabs_and_survives_a_reload(
     first.fill("#composer textarea", "Hello AI")
     first.keyboard.press("Enter")
     reply = first.locator(".bubble.assistant").last
-    expect(first.locator(".bubble.user")).to_have_text("Hello AI")
+    expect(first.locator(".bubble.user .body")).to_have_text("Hello AI")
     # Streaming: a partial text appears before the finished, rendered reply.
     expect(reply.locator(".streaming-text")).not_to_be_empty()
     expect(first.locator("#typing")).to_be_visible()
@@ -42,7 +42,7 @@ def test_hello_ai_streams_to_both_tabs_and_survives_a_reload(
     expect(first.locator("#typing")).to_be_hidden()
     final_text = reply.locator(".body").inner_text()
 
-    expect(second.locator(".bubble.user")).to_have_text("Hello AI")
+    expect(second.locator(".bubble.user .body")).to_have_text("Hello AI")
     expect(second.locator(".bubble.assistant")).to_have_attribute("data-status", "done")
     assert second.locator(".bubble.assistant .body").inner_text() == final_text
     expect(first.locator("[data-testid=chat-title]")).to_have_text("Hello AI")

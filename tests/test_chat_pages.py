@@ -5,6 +5,7 @@ from django.test import Client
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
+from tests.factories import add_message, make_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +30,11 @@ def test_the_list_shows_only_ones_own_chats(
 def test_history_escapes_user_text_and_renders_assistant_markdown(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="user", content="<script>alert(1)</script> **not bold**"
-    )
-    ChatMessage.objects.create(
-        chat=alice_chat,
-        owner=alice,
-        role="assistant",
-        status="done",
-        content="**bold** <img src=x onerror=alert(1)>\n\n```python\nimport os\n```",
+    add_message(alice_chat, "user", "<script>alert(1)</script> **not bold**")
+    add_message(
+        alice_chat,
+        "assistant",
+        "**bold** <img src=x onerror=alert(1)>\n\n```python\nimport os\n```",
     )
     page = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **not bold**" in page
@@ -110,10 +107,11 @@ def test_chat_pages_take_a_fixed_number_of_queries(
     alice_client: Client, alice: User, alice_chat: ChatSession, django_assert_max_num_queries
 ) -> None:
     for n in range(40):
-        ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content=f"m{n}")
-        ChatSession.objects.create(owner=alice, title=f"c{n}")
-    # Fixed whatever the history's length: chat, history, sidebar, the file picker, session.
-    with django_assert_max_num_queries(8):
+        add_message(alice_chat, "user" if n % 2 == 0 else "assistant", f"m{n}")
+        make_chat(owner=alice, title=f"c{n}")
+    # Fixed whatever the history's length: session, chat, stalled replies, the branch's ids, its
+    # messages, their versions, the chat's files, the sidebar, the file picker, the models.
+    with django_assert_max_num_queries(10):
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
     with django_assert_max_num_queries(5):
         assert alice_client.get("/chats/").status_code == 200

@@ -23,6 +23,7 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from files.models import FileChunk, UserFile
 from tests.conftest import api_tokens, bearer, sign_in
+from tests.factories import add_message
 
 SECRETS = ("Alices Reiseplan ✈️ 秘密", "Der geheime Plan: 秘密のコード 4471 🗝️", "geheim-秘密.txt")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -44,15 +45,8 @@ class AlicesThings:
 
 def _alices_things(alice: User) -> AlicesThings:
     chat = ChatSession.objects.create(owner=alice, title=SECRETS[0])
-    question = ChatMessage.objects.create(chat=chat, owner=alice, role="user", content=SECRETS[1])
-    reply = ChatMessage.objects.create(
-        chat=chat,
-        owner=alice,
-        role="assistant",
-        status="done",
-        content=SECRETS[1],
-        reply_to=question,
-    )
+    add_message(chat, "user", SECRETS[1])
+    reply = add_message(chat, "assistant", SECRETS[1])
     stored = default_storage.save("isolation/alice.txt", ContentFile(SECRETS[1].encode()))
     file = UserFile.objects.create(
         owner=alice,

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from tests.conftest import api_tokens, bearer, sign_in
+from tests.factories import add_message
 
 BUSY = (
     "A reply is still being written in this chat. Wait for it to finish or stop it, then try again."
@@ -25,20 +26,13 @@ def _headers(user: User) -> dict[str, str]:
 def _answered_chat(user: User, question: str = "Wie spät ist es? 🕰") -> tuple[ChatSession, int]:
     """A chat whose one question has a finished reply."""
     chat = ChatSession.objects.create(owner=user)
-    asked = ChatMessage.objects.create(chat=chat, owner=user, role="user", content=question)
-    reply = ChatMessage.objects.create(
-        chat=chat, owner=user, role="assistant", status="done", content="Zeit.", reply_to=asked
-    )
+    add_message(chat, "user", question)
+    reply = add_message(chat, "assistant", "Zeit.")
     return chat, reply.pk
 
 
-def _regenerate(
-    headers: dict[str, str], chat: ChatSession, reply_id: int, *, include_superseded: bool = False
-) -> Any:
-    query = "?include_superseded=true" if include_superseded else ""
-    return Client().post(
-        f"/api/chats/{chat.pk}/messages/{reply_id}/regenerate/{query}", headers=headers
-    )
+def _regenerate(headers: dict[str, str], chat: ChatSession, reply_id: int) -> Any:
+    return Client().post(f"/api/chats/{chat.pk}/messages/{reply_id}/regenerate/", headers=headers)
 
 
 def _send(headers: dict[str, str], chat: ChatSession, content: str) -> Any:
@@ -71,8 +65,8 @@ def test_a_second_regenerate_while_the_first_is_written_is_a_409(alice: User) ->
     headers = _headers(alice)
     chat, reply_id = _answered_chat(alice)
     new_id = _regenerate(headers, chat, reply_id).json()["id"]
-    for target in (new_id, reply_id):  # the new reply, or the old one (now superseded) again
-        again = _regenerate(headers, chat, target, include_superseded=True)
+    for target in (new_id, reply_id):  # the new version, or the earlier one again
+        again = _regenerate(headers, chat, target)
         assert (again.status_code, again.json()["detail"]) == (409, BUSY)
     assert _unfinished(alice) == 1
 
@@ -125,7 +119,7 @@ def test_forty_regenerates_at_once_start_one_reply(alice: User, settings: Any) -
     def regenerate() -> None:
         start.wait(timeout=30)
         try:
-            response = _regenerate(headers, chat, reply_id, include_superseded=True)
+            response = _regenerate(headers, chat, reply_id)
             codes.append(response.status_code)
         finally:
             connection.close()  # back to the pool: the test client keeps it, unlike a server

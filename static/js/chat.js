@@ -42,6 +42,56 @@ function button(action, label, extra = {}) {
   return element;
 }
 
+function hiddenInput(name, value) {
+  return Object.assign(document.createElement("input"), { type: "hidden", name, value: String(value) });
+}
+
+// The "‹ 2/3 ›" switcher: plain forms, as the server renders them.
+function buildVersions(message) {
+  if (!message.sibling_count || message.sibling_count < 2) return null;
+  const nav = document.createElement("nav");
+  nav.className = "versions";
+  nav.dataset.role = "versions";
+  nav.setAttribute("aria-label", "Versions of this message");
+  const target = (offset) => message.sibling_ids[message.sibling_index + offset];
+  const form = (id, label, symbol) => {
+    const element = Object.assign(document.createElement("form"), {
+      method: "post", action: `/chats/${chatId}/branch/`, className: "inline",
+    });
+    const submit = Object.assign(document.createElement("button"), {
+      type: "submit", className: "small", textContent: symbol, disabled: id === undefined,
+    });
+    submit.setAttribute("aria-label", label);
+    submit.dataset.branchTo = id ?? "";
+    element.append(hiddenInput("csrfmiddlewaretoken", csrfToken), hiddenInput("message_id", id ?? ""), submit);
+    return element;
+  };
+  const position = Object.assign(document.createElement("span"), {
+    textContent: `${message.sibling_index + 1}/${message.sibling_count}`,
+  });
+  position.dataset.role = "version-position";
+  nav.append(form(target(-1), "Previous version", "‹"), position, form(target(1), "Next version", "›"));
+  return nav;
+}
+
+function buildEditForm(message) {
+  const details = Object.assign(document.createElement("details"), { className: "edit-message" });
+  details.dataset.role = "edit";
+  const form = Object.assign(document.createElement("form"), {
+    method: "post", action: `/chats/${chatId}/messages/${message.id}/edit/`,
+  });
+  const text = Object.assign(document.createElement("textarea"), {
+    name: "content", rows: 3, maxLength: 32000, value: message.content,
+  });
+  text.setAttribute("aria-label", "Edited message");
+  const submit = Object.assign(document.createElement("button"), {
+    type: "submit", textContent: "Send edited message",
+  });
+  form.append(hiddenInput("csrfmiddlewaretoken", csrfToken), text, submit);
+  details.append(Object.assign(document.createElement("summary"), { textContent: "Edit" }), form);
+  return details;
+}
+
 // Mirrors templates/chats/_message.html.
 function buildBubble(message) {
   const finished = ["done", "stopped", "failed"].includes(message.status);
@@ -51,6 +101,9 @@ function buildBubble(message) {
   bubble.dataset.messageId = message.id;
   bubble.dataset.role = message.role;
   bubble.dataset.status = message.status;
+  bubble.dataset.parentId = message.parent_id ?? "";
+  bubble.dataset.siblingIndex = message.sibling_index ?? 0;
+  bubble.dataset.siblingCount = message.sibling_count ?? 1;
   const body = document.createElement("div");
   body.className = "body";
   if (message.role === "assistant" && !finished) {
@@ -70,9 +123,12 @@ function buildBubble(message) {
     for (const cite of message.citations) {
       const item = document.createElement("li");
       item.value = cite.n;
-      const link = Object.assign(document.createElement("a"), {
-        href: `/files/${cite.file_id}/`, textContent: cite.file_name, title: cite.passage,
+      // A deleted file's citation has no url: it says so instead of leading to a 404.
+      const link = Object.assign(document.createElement(cite.url ? "a" : "span"), {
+        textContent: cite.url ? cite.file_name : `${cite.file_name} (deleted)`, title: cite.passage,
       });
+      if (cite.url) link.href = cite.url;
+      else item.dataset.deleted = "true";
       item.appendChild(link);
       list.appendChild(item);
     }
@@ -91,6 +147,9 @@ function buildBubble(message) {
     note.textContent = "Stopped.";
     bubble.appendChild(note);
   }
+  const versions = buildVersions(message);
+  if (versions) bubble.appendChild(versions);
+  if (message.role === "user") bubble.appendChild(buildEditForm(message));
   if (message.role === "assistant") {
     const tools = document.createElement("div");
     tools.className = "tools";
@@ -203,6 +262,36 @@ async function reloadHistory() {
   for (const message of page.results.reverse()) placeBubble(message);
 }
 
+// Another branch is shown (an edit, a regeneration or a switch, in any tab): take the history
+// as the server renders it, version switchers and edit forms included. A page rendered before
+// the newest chat.branch (its data-last-seq is older) is stale: ask again.
+let branchSeq = 0;
+let branchFetching = false;
+async function showBranchFromServer(seq) {
+  branchSeq = Math.max(branchSeq, seq || 0);
+  if (branchFetching) return;
+  branchFetching = true;
+  try {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("history");
+      const renderedAt = Number(page.getElementById("chat")?.dataset.lastSeq || 0);
+      if (!fresh) return;
+      if (renderedAt < branchSeq) continue;
+      history.replaceChildren(...fresh.childNodes);
+      // A reply may have moved on while the page was on its way: take its state now.
+      for (const bubble of history.querySelectorAll("[data-status=pending], [data-status=streaming]")) {
+        refreshMessage(bubble.dataset.messageId);
+      }
+      return;
+    }
+  } finally {
+    branchFetching = false;
+  }
+}
+
 onLiveEvent((event) => {
   if (event.type === "resync") {
     reloadHistory();
@@ -219,10 +308,16 @@ onLiveEvent((event) => {
   }
   if (event.chat_id !== chatId) return;
   switch (event.type) {
-    case "message.created":
+    case "message.created": {
+      // A message that follows the last one shown continues the branch; any other starts
+      // another branch, which chat.branch brings in.
+      const shown = [...history.querySelectorAll("[data-message-id]")].pop();
+      const follows = shown ? Number(shown.dataset.messageId) : null;
+      if ((event.message.parent_id ?? null) !== follows) break;
       if (!document.getElementById(`message-${event.message.id}`)) placeBubble(event.message);
       scrollToEnd();
       break;
+    }
     case "message.delta":
       applyDelta(event);
       break;
@@ -231,8 +326,8 @@ onLiveEvent((event) => {
     case "message.updated":
       placeBubble(event.message);
       break;
-    case "message.superseded":
-      document.getElementById(`message-${event.message.id}`)?.remove();
+    case "chat.branch":
+      showBranchFromServer(event.seq);
       break;
     case "typing":
       if (event.who !== "user") typing.hidden = !event.on;
