@@ -5,6 +5,7 @@ Run by bench/run.py inside the benchmark's environment (bench/stack.py).
 
 import json
 import sys
+from itertools import pairwise
 
 import django
 
@@ -38,7 +39,13 @@ def _chat_with_messages(owner: User, count: int) -> ChatSession:
                 ),
             )
         )
-    ChatMessage.objects.bulk_create(rows, batch_size=2000)
+    created = ChatMessage.objects.bulk_create(rows, batch_size=2000)
+    # One branch: each message follows the one before, and the chat shows the last.
+    for before, message in pairwise(created):
+        message.parent_id = before.pk
+    ChatMessage.objects.bulk_update(created[1:], ["parent"], batch_size=2000)
+    chat.active_leaf = created[-1]
+    chat.save(update_fields=["active_leaf"])
     return chat
 
 
