@@ -9,7 +9,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
-from accounts import session_registry
+from accounts import session_registry, user_cache
 from accounts.models import User
 
 SESSION_ID_CLAIM = "sid"
@@ -88,16 +88,24 @@ def session_for_access_token(raw_access: str) -> tuple[User, session_registry.Ac
 
 
 class SessionBoundJWTAuthentication(JWTAuthentication):
-    """SimpleJWT's check, plus: the token's session must still be alive in Redis."""
+    """SimpleJWT's check of the token, plus: its session must still be alive in Redis. The
+    session and the user are read together in one Redis round trip (the user from a cache that
+    any change to it clears), so a request needs no PostgreSQL query to authenticate."""
 
     def authenticate(self, request: Request) -> tuple[Any, Token] | None:
-        result = super().authenticate(request)
-        if result is None:
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
             return None
-        user, token = result
-        sid = token.get(SESSION_ID_CLAIM)
-        session = session_registry.get_session(sid)
-        if session is None or session.user_id != user.pk:
+        token = self.get_validated_token(raw_token)
+        sid, user_id = token.get(SESSION_ID_CLAIM), token.get("user_id")
+        session, cached_user = session_registry.session_with_cached_user(sid, user_id)
+        if session is None or str(session.user_id) != str(user_id):
             raise AuthenticationFailed(session_registry.why_ended(sid), code="session_ended")
+        user = user_cache.active_user(session.user_id, cached_user)
+        if user is None:
+            raise AuthenticationFailed(
+                session_registry.END_MESSAGES["deactivated"], code="user_inactive"
+            )
         session_registry.touch_session(session)
         return user, token

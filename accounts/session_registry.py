@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from accounts import user_cache
 from accounts.devices import device_name
 from accounts.session_store import SessionStore
 from onyx_site import events
@@ -219,6 +220,24 @@ async def alive_session_ids(sids: Collection[str]) -> set[str]:
         ):
             alive.add(sid)
     return alive
+
+
+def session_with_cached_user(
+    sid: str | None, user_id: object
+) -> tuple[ActiveSession | None, str | None]:
+    """The session if alive (as get_session) and the cache entry of its user
+    (accounts/user_cache.py), read in one round trip to Redis."""
+    if not sid:
+        return None, None
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.hgetall(_session_key(sid))
+    pipe.get(user_cache.cache_key(str(user_id)))
+    fields, cached_user = pipe.execute()
+    session = _decode(sid, fields)
+    if session is not None and not session.is_alive(timezone.now()):
+        end_session(sid, reason="expired")
+        session = None
+    return session, cached_user
 
 
 def touch_session(session: ActiveSession) -> None:

@@ -3,11 +3,11 @@
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from accounts import services, session_registry
+from accounts import services, session_registry, user_cache
 from accounts.models import User
 from accounts.request_info import request_session
 
@@ -29,6 +29,12 @@ def end_browser_session(sender: Any, request: HttpRequest | None, **kwargs: Any)
         sid = request.session.get(services.SESSION_ID_KEY)
         if sid:
             session_registry.end_session(sid, reason="signed_out")
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def forget_cached_user(sender: Any, instance: User, **kwargs: Any) -> None:
+    user_cache.forget(instance.pk)
 
 
 @receiver(post_save, sender=User)

@@ -182,3 +182,21 @@ def test_unknown_api_path_is_a_json_404(alice_tokens: dict[str, str]) -> None:
     response = Client().get("/api/nothing-here/", headers=bearer(alice_tokens["access"]))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_an_authenticated_api_request_needs_no_database_query(
+    alice: User, django_assert_num_queries: Any
+) -> None:
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    assert client.get("/api/auth/me/", headers=headers).status_code == 200  # fills the cache
+    with django_assert_num_queries(0):
+        assert client.get("/api/auth/me/", headers=headers).json()["email"] == alice.email
+
+
+def test_a_changed_user_is_seen_at_once_despite_the_cache(alice: User) -> None:
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    assert client.get("/api/auth/me/", headers=headers).json()["role"] == "basic"
+    alice.email, alice.role = "alice.müller@example.com", User.Role.ADMIN
+    alice.save()
+    me = client.get("/api/auth/me/", headers=headers).json()
+    assert (me["email"], me["role"]) == ("alice.müller@example.com", "admin")
