@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SERVICES := python3 -m onyx_site.local_services
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint services-up services-down clean
+.PHONY: venv run test lint bench services-up services-down clean
 
 venv: $(STAMP)
 
@@ -63,6 +63,20 @@ test: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Every performance figure against a baseline measured in the same run (bench/run.py).
+# `make bench BENCH_ARGS=--long` adds the socket and fan-out sizes.
+BENCH_ARGS ?=
+bench: venv
+	if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ]; then
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+	fi
+	token="bench-$$$$"
+	trap '$(SERVICES) down --owner "$$token"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	$(SERVICES) up --owner "$$token"
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
+from accounts.forms import EmailAddressField
 from accounts.models import User
 
 
@@ -16,12 +17,14 @@ class OnyxUserChangeForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": EmailAddressField}
 
 
 class OnyxUserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
+        field_classes = {"email": EmailAddressField}
 
 
 @admin.register(User)

@@ -12,12 +12,23 @@ from rest_framework.views import APIView
 
 from accounts import jwt, services, session_registry
 from accounts.login_throttle import LOCKOUT_MESSAGE
-from accounts.models import User
+from accounts.models import User, normalize_email_address, validate_visible_email
 from accounts.request_info import current_session_id
 
 
+class EmailAddressField(serializers.EmailField):
+    """The API's twin of accounts.forms.EmailAddressField."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate_visible_email)
+
+    def to_internal_value(self, data: Any) -> str:
+        return normalize_email_address(super().to_internal_value(data))
+
+
 class TokenObtainSerializer(serializers.Serializer[Any]):
-    email = serializers.EmailField()
+    email = EmailAddressField()
     password = serializers.CharField(trim_whitespace=False, max_length=4096)
 
 
@@ -44,6 +55,7 @@ class ActiveSessionSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
     ip = serializers.CharField()
     user_agent = serializers.CharField()
+    device = serializers.CharField(help_text='Named for people, e.g. "Chrome on Linux".')
     current = serializers.SerializerMethodField()
 
     def get_current(self, session: session_registry.ActiveSession) -> bool:

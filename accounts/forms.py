@@ -3,11 +3,21 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from accounts.models import User, normalize_email_address
+from accounts.models import User, normalize_email_address, validate_visible_email
+
+
+class EmailAddressField(forms.EmailField):
+    """An email address in its one normal spelling (NFKC, lower case), without invisible
+    characters, for every form that names an account."""
+
+    default_validators = [validate_visible_email, *forms.EmailField.default_validators]
+
+    def to_python(self, value: object) -> str:
+        return normalize_email_address(super().to_python(value) or "")
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
     password = forms.CharField(
@@ -16,7 +26,7 @@ class LoginForm(forms.Form):
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
     password1 = forms.CharField(
@@ -32,7 +42,7 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = normalize_email_address(self.cleaned_data["email"])
+        email: str = self.cleaned_data["email"]
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
                 "An account with this email already exists. Sign in instead."

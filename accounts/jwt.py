@@ -9,11 +9,12 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
-from accounts import session_registry
+from accounts import session_registry, user_cache
 from accounts.models import User
 
 SESSION_ID_CLAIM = "sid"
-SESSION_ENDED_MESSAGE = "Your session has ended. Sign in again."
+REFRESH_NOT_VALID = "This refresh token is not valid or has expired. Sign in again."
+ACCESS_NOT_VALID = "This access token is not valid or has expired. Refresh it or sign in again."
 
 
 class SessionEnded(Exception):
@@ -40,18 +41,29 @@ def issue_token_pair(*, user: User, session: session_registry.ActiveSession) -> 
     return TokenPair(access=str(access), refresh=str(refresh))
 
 
+def _live_session(token: Token) -> tuple[User, session_registry.ActiveSession]:
+    """The user and session a token belongs to, while both are alive; else why not."""
+    sid = token.get(SESSION_ID_CLAIM)
+    session = session_registry.get_session(sid)
+    if session is None or str(session.user_id) != str(token.get("user_id")):
+        raise SessionEnded(session_registry.why_ended(sid))
+    user = User.objects.filter(pk=session.user_id, is_active=True).first()
+    if user is None:
+        raise SessionEnded(session_registry.END_MESSAGES["deactivated"])
+    return user, session
+
+
 def rotate_refresh_token(raw_refresh: str) -> TokenPair:
-    """A new pair for the same session; the presented refresh token stops working."""
+    """A new pair for the same session; the presented refresh token stops working.
+
+    A refresh token that was already rotated away and comes back means two parties hold the
+    session's tokens (one stole them): the whole session ends, the newer tokens with it, as
+    the OAuth 2.0 Security Best Current Practice (RFC 9700, 4.14.2) recommends."""
     try:
         old = RefreshToken(raw_refresh)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise SessionEnded(str(exc)) from exc
-    session = session_registry.get_session(old.get(SESSION_ID_CLAIM))
-    if session is None or str(session.user_id) != str(old.get("user_id")):
-        raise SessionEnded(SESSION_ENDED_MESSAGE)
-    user = User.objects.filter(pk=session.user_id, is_active=True).first()
-    if user is None:
-        raise SessionEnded(SESSION_ENDED_MESSAGE)
+        raise SessionEnded(REFRESH_NOT_VALID) from exc
+    user, session = _live_session(old)
     new = RefreshToken.for_user(user)
     new[SESSION_ID_CLAIM] = session.sid
     _cap_expiry(new, session.expires_at)
@@ -59,7 +71,8 @@ def rotate_refresh_token(raw_refresh: str) -> TokenPair:
         session.sid, expected=str(old["jti"]), new=str(new["jti"])
     )
     if not swapped:
-        raise SessionEnded("This refresh token was already used.")
+        session_registry.end_session(session.sid, reason="refresh_reused")
+        raise SessionEnded(session_registry.END_MESSAGES["refresh_reused"])
     access = new.access_token
     _cap_expiry(access, session.expires_at)
     return TokenPair(access=str(access), refresh=str(new))
@@ -70,26 +83,29 @@ def session_for_access_token(raw_access: str) -> tuple[User, session_registry.Ac
     try:
         token = AccessToken(raw_access)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise SessionEnded(str(exc)) from exc
-    session = session_registry.get_session(token.get(SESSION_ID_CLAIM))
-    if session is None or str(session.user_id) != str(token.get("user_id")):
-        raise SessionEnded(SESSION_ENDED_MESSAGE)
-    user = User.objects.filter(pk=session.user_id, is_active=True).first()
-    if user is None:
-        raise SessionEnded(SESSION_ENDED_MESSAGE)
-    return user, session
+        raise SessionEnded(ACCESS_NOT_VALID) from exc
+    return _live_session(token)
 
 
 class SessionBoundJWTAuthentication(JWTAuthentication):
-    """SimpleJWT's check, plus: the token's session must still be alive in Redis."""
+    """SimpleJWT's check of the token, plus: its session must still be alive in Redis. The
+    session and the user are read together in one Redis round trip (the user from a cache that
+    any change to it clears), so a request needs no PostgreSQL query to authenticate."""
 
     def authenticate(self, request: Request) -> tuple[Any, Token] | None:
-        result = super().authenticate(request)
-        if result is None:
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
             return None
-        user, token = result
-        session = session_registry.get_session(token.get(SESSION_ID_CLAIM))
-        if session is None or session.user_id != user.pk:
-            raise AuthenticationFailed(SESSION_ENDED_MESSAGE, code="session_ended")
+        token = self.get_validated_token(raw_token)
+        sid, user_id = token.get(SESSION_ID_CLAIM), token.get("user_id")
+        session, cached_user = session_registry.session_with_cached_user(sid, user_id)
+        if session is None or str(session.user_id) != str(user_id):
+            raise AuthenticationFailed(session_registry.why_ended(sid), code="session_ended")
+        user = user_cache.active_user(session.user_id, cached_user)
+        if user is None:
+            raise AuthenticationFailed(
+                session_registry.END_MESSAGES["deactivated"], code="user_inactive"
+            )
         session_registry.touch_session(session)
         return user, token

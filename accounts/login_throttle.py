@@ -3,11 +3,16 @@
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.models import normalize_email_address
+from onyx_site.live_state import redis_client
 
+# axes.helpers.make_cache_key_list names every key it counts in "axes-<sha256>".
+AXES_KEY_PREFIX = "axes-"
 LOCKOUT_MESSAGE = "Too many failed sign-in attempts. Wait a few minutes and try again."
 
 
@@ -31,3 +36,14 @@ def lockout_response(
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": LOCKOUT_MESSAGE}, status=429)
     return render(request, "accounts/locked_out.html", {"message": LOCKOUT_MESSAGE}, status=429)
+
+
+def reset_all_lockouts() -> int:
+    """Forget every failure count and lockout. Axes' cache handler can reset one address or
+    email but refuses "all" (it cannot list a cache); our Redis can, by the keys' prefix."""
+    pattern = caches[settings.AXES_CACHE].make_key(f"{AXES_KEY_PREFIX}*")
+    client = redis_client()
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
+    return len(keys)

@@ -1,15 +1,32 @@
 """The user: email is the login, with a role and preferences kept server-side."""
 
+import unicodedata
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
+# Format (zero-width, direction marks, soft hyphen), control, private-use, unassigned, surrogate
+# and line/paragraph separators: none belongs in an address, and they make look-alikes.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp"})
+INVISIBLE_CHARACTERS_MESSAGE = (
+    "An email address cannot contain invisible or control characters (such as a zero-width "
+    "space). Type it again."
+)
+
 
 def normalize_email_address(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: NFKC (full-width and other compatibility forms become plain
+    ones), trimmed, lower case."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def validate_visible_email(email: str) -> None:
+    if any(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in email):
+        raise ValidationError(INVISIBLE_CHARACTERS_MESSAGE, code="invisible_characters")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -21,6 +38,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
+        validate_visible_email(email)
         user = self.model(email=normalize_email_address(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -47,7 +65,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ENTER = "enter", "Enter sends, Shift+Enter adds a line"
         CTRL_ENTER = "ctrl_enter", "Ctrl+Enter sends, Enter adds a line"
 
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(
+        "email address", max_length=254, unique=True, validators=[validate_visible_email]
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.BASIC)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(

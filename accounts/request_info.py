@@ -1,8 +1,15 @@
 """Who is asking: the client's IP address and user agent, as recorded on a session."""
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest
+
+from accounts.session_registry import ActiveSession
+
+# The browser session making the request being handled, if any (set by ActiveSessionMiddleware
+# for the length of the request): a password changed by this session's own user keeps it.
+request_session: ContextVar[ActiveSession | None] = ContextVar("request_session", default=None)
 
 
 def client_ip(request: HttpRequest) -> str:

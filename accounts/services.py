@@ -79,7 +79,7 @@ def sign_in_api(*, request: HttpRequest, email: str, password: str) -> TokenPair
 def sign_out(*, request: HttpRequest, sid: str | None) -> None:
     """End the caller's own session, browser or API, at once."""
     if sid:
-        session_registry.end_session(sid)
+        session_registry.end_session(sid, reason="signed_out")
     if getattr(request, "session", None) is not None and request.session.session_key:
         logout(request)
 
@@ -95,26 +95,29 @@ def revoke_session(*, user: User, sid: str) -> None:
     owned = {s.sid for s in session_registry.list_sessions(user.pk)}
     if sid not in owned:
         raise SessionNotFound
-    session_registry.end_session(sid)
+    session_registry.end_session(sid, reason="revoked")
 
 
 def revoke_other_sessions(*, user: User, current_sid: str | None) -> int:
-    return session_registry.end_user_sessions(user.pk, keep_sid=current_sid)
+    return session_registry.end_user_sessions(user.pk, keep_sid=current_sid, reason="revoked")
 
 
 def revoke_all_sessions(*, user: User) -> int:
-    return session_registry.end_user_sessions(user.pk, keep_sid=None)
+    """An operator ends every session of a user."""
+    return session_registry.end_user_sessions(user.pk, keep_sid=None, reason="revoked_by_operator")
 
 
 def change_password(
     *, request: HttpRequest, user: User, new_password: str, current_sid: str | None
 ) -> int:
-    """Set the new password and end every other session of the user; this one stays."""
+    """Set the new password; every other session of the user ends (accounts/signals.py ends
+    them on any password change), this one stays. Returns how many others there were."""
+    others = [s for s in session_registry.list_sessions(user.pk) if s.sid != current_sid]
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     if getattr(request, "session", None) is not None and request.user.is_authenticated:
         update_session_auth_hash(request, user)
-    return revoke_other_sessions(user=user, current_sid=current_sid)
+    return len(others)
 
 
 def update_preferences(*, user: User, theme: str, send_shortcut: str) -> User:

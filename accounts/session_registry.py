@@ -6,18 +6,38 @@ gone or past its absolute expiry. Records expire in Redis by themselves too.
 """
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.sessions.backends.cache import SessionStore
 from django.utils import timezone
 
+from accounts import user_cache
+from accounts.devices import device_name
+from accounts.session_store import SessionStore
 from onyx_site import events
-from onyx_site.live_state import redis_client
+from onyx_site.live_state import aredis_client, redis_client
 
 SessionKind = Literal["browser", "api"]
+# Why a session ended, kept for a day after it did, so whoever still holds its cookie, token or
+# socket is told what happened rather than a generic "expired".
+EndReason = Literal[
+    "signed_out", "revoked", "revoked_by_operator", "password_changed", "deactivated",
+    "refresh_reused", "expired",
+]  # fmt: skip
+END_MESSAGES: dict[str, str] = {
+    "signed_out": "You signed out. Sign in again.",
+    "revoked": "You were signed out from another device. Sign in again.",
+    "revoked_by_operator": "An administrator signed you out. Sign in again.",
+    "password_changed": "Your password was changed, so you were signed out. Sign in again.",
+    "deactivated": "Your account was deactivated. Ask an administrator for help.",
+    "refresh_reused": "An old refresh token of this session was used again, so the session "
+    "was ended to be safe. Sign in again.",
+    "expired": "Your session expired. Sign in again.",
+}
 
 _PREFIX = "onyx:auth"
 # The record outlives its expiry a little so "expired" can be told apart from "never existed".
@@ -44,11 +64,20 @@ class ActiveSession:
     django_session_key: str = ""
     refresh_jti: str = ""
 
+    @property
+    def device(self) -> str:
+        """Named for people: "Chrome on Linux", "Safari on iPhone", "python-httpx"."""
+        return device_name(self.user_agent)
+
     def is_alive(self, now: datetime) -> bool:
-        if now >= self.expires_at:
-            return False
-        idle = settings.ONYX_SESSION_IDLE_MINUTES
-        return not idle or now - self.last_seen < timedelta(minutes=idle)
+        return _alive(self.expires_at, self.last_seen, now)
+
+
+def _alive(expires_at: datetime, last_seen: datetime, now: datetime) -> bool:
+    if now >= expires_at:
+        return False
+    idle = settings.ONYX_SESSION_IDLE_MINUTES
+    return not idle or now - last_seen < timedelta(minutes=idle)
 
 
 # redis-py types its sync replies as "T | Awaitable[T]"; these two say which one we get.
@@ -62,6 +91,10 @@ def _members(key: str) -> set[str]:
 
 def _session_key(sid: str) -> str:
     return f"{_PREFIX}:session:{sid}"
+
+
+def _ended_key(sid: str) -> str:
+    return f"{_PREFIX}:ended:{sid}"
 
 
 def _user_index_key(user_id: int) -> str:
@@ -150,9 +183,61 @@ def get_session(sid: str | None) -> ActiveSession | None:
     if session is None:
         return None
     if not session.is_alive(timezone.now()):
-        end_session(sid)
+        end_session(sid, reason="expired")
         return None
     return session
+
+
+async def aget_session(sid: str | None) -> ActiveSession | None:
+    """get_session() from async code, without a thread (a dead one is ended in a thread)."""
+    if not sid:
+        return None
+    session = _decode(sid, await aredis_client().hgetall(_session_key(sid)))  # type: ignore[misc]
+    if session is None:
+        return None
+    if not session.is_alive(timezone.now()):
+        await sync_to_async(end_session)(sid, reason="expired")
+        return None
+    return session
+
+
+async def alive_session_ids(sids: Collection[str]) -> set[str]:
+    """Which of these sessions are alive now, in one round trip to Redis."""
+    if not sids:
+        return set()
+    ordered = list(sids)
+    async with aredis_client().pipeline(transaction=False) as pipe:
+        for sid in ordered:
+            pipe.hmget(_session_key(sid), ["expires_at", "last_seen"])
+        rows = await pipe.execute()
+    now = timezone.now()
+    alive = set()
+    for sid, (expires_at, last_seen) in zip(ordered, rows, strict=True):
+        if (
+            expires_at
+            and last_seen
+            and _alive(_from_timestamp(expires_at), _from_timestamp(last_seen), now)
+        ):
+            alive.add(sid)
+    return alive
+
+
+def session_with_cached_user(
+    sid: str | None, user_id: object
+) -> tuple[ActiveSession | None, str | None]:
+    """The session if alive (as get_session) and the cache entry of its user
+    (accounts/user_cache.py), read in one round trip to Redis."""
+    if not sid:
+        return None, None
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.hgetall(_session_key(sid))
+    pipe.get(user_cache.cache_key(str(user_id)))
+    fields, cached_user = pipe.execute()
+    session = _decode(sid, fields)
+    if session is not None and not session.is_alive(timezone.now()):
+        end_session(sid, reason="expired")
+        session = None
+    return session, cached_user
 
 
 def touch_session(session: ActiveSession) -> None:
@@ -193,26 +278,33 @@ def swap_refresh_jti(sid: str, *, expected: str, new: str) -> bool:
     return bool(swapped)
 
 
-def end_session(sid: str) -> ActiveSession | None:
-    """Delete the record and the Django session behind it; open sockets are told to close."""
+def end_session(sid: str, *, reason: EndReason) -> ActiveSession | None:
+    """Delete the record and the Django session behind it; open sockets are told why and close."""
     client = redis_client()
     key = _session_key(sid)
     session = _decode(sid, _fields(key))
     client.delete(key)
     if session is None:
         return None
+    client.set(_ended_key(sid), reason, ex=int(settings.ONYX_SESSION_MAX_AGE.total_seconds()))
     client.srem(_user_index_key(session.user_id), sid)
     if session.django_session_key:
         SessionStore(session_key=session.django_session_key).delete()
-    events.close_session_sockets(sid)
+    events.close_session_sockets(sid, reason=END_MESSAGES[reason])
     return session
 
 
-def end_user_sessions(user_id: int, *, keep_sid: str | None) -> int:
+def end_user_sessions(user_id: int, *, keep_sid: str | None, reason: EndReason) -> int:
     """End every session of the user except `keep_sid` (None ends them all)."""
     sids = _members(_user_index_key(user_id))
     ended = 0
     for sid in sids:
-        if sid != keep_sid and end_session(sid) is not None:
+        if sid != keep_sid and end_session(sid, reason=reason) is not None:
             ended += 1
     return ended
+
+
+def why_ended(sid: str | None) -> str:
+    """What to tell the holder of a session that is no longer alive."""
+    reason = cast(str | None, redis_client().get(_ended_key(sid))) if sid else None
+    return END_MESSAGES.get(reason or "expired", END_MESSAGES["expired"])

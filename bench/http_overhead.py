@@ -48,12 +48,13 @@ def main() -> None:
     password = "bench password 123 long"
     user = User.objects.create_user(email="bench@example.com", password=password)
     chat = ChatSession.objects.create(owner=user, title="Bench")
-    ChatMessage.objects.bulk_create(
-        [
-            ChatMessage(chat=chat, owner=user, role="user", content=f"message {n} " * 20)
-            for n in range(50)
-        ]
-    )
+    previous = None
+    for n in range(50):  # one branch: each message follows the one before
+        previous = ChatMessage.objects.create(
+            chat=chat, owner=user, role="user", content=f"message {n} " * 20, parent=previous
+        )
+    chat.active_leaf = previous
+    chat.save(update_fields=["active_leaf"])
     browser = Client()
     assert browser.post("/login/", {"email": user.email, "password": password}).status_code == 302
     token = (

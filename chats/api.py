@@ -1,6 +1,8 @@
 """JSON API for chats and messages: validate, call a service, serialize."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpResponse
@@ -9,13 +11,16 @@ from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
 
 from accounts.models import User
-from chats import selectors, services
+from chats import branches, catalogue, selectors, services
+from chats.branches import BranchPage
 from chats.export import chat_as_json, chat_as_markdown
 from chats.models import ChatMessage, ChatSession
 from chats.serializers import (
@@ -24,6 +29,7 @@ from chats.serializers import (
     FeedbackSerializer,
     PostMessageSerializer,
 )
+from onyx_site.api_errors import Conflict, TooManyRequests
 from onyx_site.pagination import NumberedPage
 
 
@@ -32,11 +38,122 @@ def _user(request: Request) -> User:
     return request.user
 
 
-class NewestFirstCursor(CursorPagination):
-    ordering = "-id"
+@contextmanager
+def reply_limits_as_api_errors() -> Iterator[None]:
+    """A new reply refused by the send rate (429), its busy chat (409) or the user's cap (429)."""
+    try:
+        yield
+    except services.SendRateExceeded as error:
+        raise TooManyRequests(str(error), wait=error.retry_after) from error
+    except services.ChatBusy as error:
+        raise Conflict(str(error)) from error
+    except services.TooManyReplies as error:
+        raise TooManyRequests(str(error)) from error
+
+
+class BranchCursor(BasePagination):
+    """Pages of the branch a chat shows, newest first; `next` leads to older messages. The
+    cursor names the oldest message of the page before, so a page never shifts while new
+    messages arrive."""
+
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
+
+    def page_size_for(self, request: Request) -> int:
+        try:
+            asked = int(request.query_params["page_size"])
+        except (KeyError, ValueError):
+            return self.page_size
+        return min(max(asked, 1), self.max_page_size)
+
+    def before(self, request: Request, chat: ChatSession) -> ChatMessage | None:
+        raw = request.query_params.get("cursor")
+        if raw is None:
+            return None
+        message = None
+        if raw.isdigit() and len(raw) < 19:
+            message = (
+                ChatMessage.objects.for_user(_user(request)).filter(chat=chat, pk=int(raw)).first()
+            )
+        if message is None:
+            raise ValidationError({"cursor": ["This cursor does not belong to this chat."]})
+        return message
+
+    def paginated(self, request: Request, page: BranchPage, results: Any) -> Response:
+        next_url = None
+        if page.older and page.messages:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", page.messages[-1].pk
+            )
+        return Response({"next": next_url, "previous": None, "results": results})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "From `next`: the page of older messages on the same branch.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"At most {self.max_page_size}; {self.page_size} by default.",
+                "schema": {"type": "integer"},
+            },
+        ]
+
+
+class BranchChoiceSerializer(serializers.Serializer[Any]):
+    message_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class ShownBranchSerializer(serializers.Serializer[Any]):
+    active_leaf_id = serializers.IntegerField()
+    fork_id = serializers.IntegerField()
+    fork_parent_id = serializers.IntegerField(allow_null=True)
+    path = serializers.ListField(child=serializers.IntegerField())
+
+
+class OfferedModelSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(source="key", help_text="What a chat's `model` takes.")
+    name = serializers.CharField(help_text="The model's name, as its server knows it.")
+    connection = serializers.CharField(help_text="Where it runs, as the operator named it.")
+    builtin = serializers.BooleanField(help_text="The offline built-in assistant.")
+    default = serializers.BooleanField(help_text="Answers in chats that chose no model.")
+
+
+class ModelListView(APIView):
+    """The models a chat may use: the enabled connections' models, and the built-in assistant."""
+
+    @extend_schema(responses=OfferedModelSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        offered = catalogue.offered_models()
+        default = catalogue.default_key(offered)
+        rows = [
+            {
+                "key": model.key,
+                "name": model.name,
+                "connection": model.connection,
+                "builtin": model.server is None,
+                "default": model.key == default,
+            }
+            for model in offered
+        ]
+        return Response(OfferedModelSerializer(rows, many=True).data)
 
 
 class ChatViewSet(
@@ -54,12 +171,16 @@ class ChatViewSet(
 
     def get_queryset(self) -> Any:
         if self.action == "list":
-            return selectors.chats_for(_user(self.request))
+            return selectors.chats_for(_user(self.request), with_files=True)
         return ChatSession.objects.for_user(_user(self.request))
 
     def perform_create(self, serializer: Any) -> None:
+        data = serializer.validated_data
         serializer.instance = services.create_chat(
-            user=_user(self.request), title=serializer.validated_data.get("title", "")
+            user=_user(self.request),
+            title=data.get("title", ""),
+            model=data.get("model", ""),
+            system_prompt=data.get("system_prompt", ""),
         )
 
     def perform_update(self, serializer: Any) -> None:
@@ -70,6 +191,8 @@ class ChatViewSet(
             pinned=data.get("pinned"),
             archived=data.get("archived"),
             files=data.get("files"),
+            model=data.get("model"),
+            system_prompt=data.get("system_prompt"),
         )
 
     def perform_destroy(self, instance: ChatSession) -> None:
@@ -86,6 +209,7 @@ class ChatViewSet(
         if len(text) > 200:
             raise ValidationError({"q": ["Search for at most 200 characters."]})
         hits = selectors.search_chats(_user(request), text)
+        selectors.ready_to_show(_user(request), [hit.message for hit in hits if hit.message])
         return Response(
             [
                 {
@@ -98,6 +222,27 @@ class ChatViewSet(
         )
 
     @extend_schema(
+        request=BranchChoiceSerializer,
+        responses=ShownBranchSerializer,
+        description="Show the branch through `message_id` (one version of a message), down to "
+        "its most recent message. Every tab gets a `chat.branch` event.",
+    )
+    @action(detail=True, methods=["post"])
+    def branch(self, request: Request, pk: str) -> Response:
+        chat = self.get_object()
+        body = BranchChoiceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = (
+            ChatMessage.objects.for_user(_user(request))
+            .filter(chat=chat, pk=body.validated_data["message_id"])
+            .first()
+        )
+        if message is None:
+            raise ValidationError({"message_id": ["There is no such message in this chat."]})
+        shown = services.show_branch(user=_user(request), chat=chat, message=message)
+        return Response(ShownBranchSerializer(shown.as_dict()).data)
+
+    @extend_schema(
         parameters=[OpenApiParameter("type", str, enum=["markdown", "json"], default="markdown")],
         responses={(200, "text/markdown"): str, (200, "application/json"): dict},
     )
@@ -105,7 +250,9 @@ class ChatViewSet(
     def export(self, request: Request, pk: str) -> HttpResponse:
         chat = self.get_object()
         kind = request.query_params.get("type", "markdown")
-        messages = ChatMessage.objects.for_user(_user(request)).current().filter(chat=chat)
+        messages = reversed(
+            branches.shown_branch(_user(request), chat, limit=branches.WHOLE_BRANCH).messages
+        )
         name = slugify(chat.display_title) or f"chat-{chat.pk}"
         if kind == "markdown":
             response = HttpResponse(
@@ -128,7 +275,7 @@ class PostedMessageSerializer(serializers.Serializer[Any]):
 
 class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     serializer_class = ChatMessageSerializer
-    pagination_class = NewestFirstCursor
+    pagination_class = BranchCursor
 
     def _chat(self) -> ChatSession:
         return get_object_or_404(
@@ -136,78 +283,105 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         )
 
     def get_queryset(self) -> Any:
-        messages = ChatMessage.objects.for_user(_user(self.request)).filter(
+        return ChatMessage.objects.for_user(_user(self.request)).filter(
             chat_id=self.kwargs["chat_pk"]
         )
-        if self.request.query_params.get("include_superseded") != "true":
-            messages = messages.current()
-        return messages
+
+    def _message(self, **role: str) -> ChatMessage:
+        return get_object_or_404(self.get_queryset().filter(**role), pk=self.kwargs["pk"])
 
     def _reply(self) -> ChatMessage:
-        return get_object_or_404(
-            self.get_queryset().filter(role=ChatMessage.Role.ASSISTANT), pk=self.kwargs["pk"]
-        )
+        return self._message(role=ChatMessage.Role.ASSISTANT)
+
+    def _shown(self, message: ChatMessage) -> Any:
+        [shown] = selectors.ready_to_show(_user(self.request), [message])
+        return ChatMessageSerializer(shown).data
 
     @extend_schema(
-        parameters=[OpenApiParameter("include_superseded", bool, default=False)],
+        description="The branch the chat shows, newest first: each message with its "
+        "`parent_id` and its versions (`sibling_ids`, `sibling_index`, `sibling_count`)."
     )
     def list(self, request: Request, chat_pk: str) -> Response:
-        services.recover_stalled_replies(user=_user(request), chat=self._chat())
-        page = selectors.with_text_so_far(self.paginate_queryset(self.get_queryset()) or [])
-        return self.get_paginated_response(ChatMessageSerializer(page, many=True).data)
+        chat = self._chat()
+        services.recover_stalled_replies(user=_user(request), chat=chat)
+        paginator = BranchCursor()
+        page = branches.shown_branch(
+            _user(request),
+            chat,
+            limit=paginator.page_size_for(request),
+            before=paginator.before(request, chat),
+        )
+        shown = selectors.ready_to_show(_user(request), page.messages)
+        return paginator.paginated(request, page, ChatMessageSerializer(shown, many=True).data)
 
-    @extend_schema(request=PostMessageSerializer, responses={201: PostedMessageSerializer})
-    def create(self, request: Request, chat_pk: str) -> Response:
+    def _send(self, request: Request, *, edit_of: ChatMessage | None) -> Response:
         chat = self._chat()
         body = PostMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        content, client_id = body.validated_data["content"], body.validated_data.get("client_id")
+        user = _user(request)
         try:
-            posted = services.post_message(
-                user=_user(request),
-                chat=chat,
-                content=body.validated_data["content"],
-                client_id=body.validated_data.get("client_id"),
-            )
+            with reply_limits_as_api_errors():
+                if edit_of is None:
+                    posted = services.post_message(
+                        user=user, chat=chat, content=content, client_id=client_id
+                    )
+                else:
+                    posted = services.edit_message(
+                        user=user, chat=chat, message=edit_of, content=content, client_id=client_id
+                    )
         except services.InvalidMessage as error:
             raise ValidationError({"content": [str(error)]}) from error
-        except services.SendRateExceeded as error:
-            raise Throttled(wait=error.retry_after, detail=str(error)) from error
         data = PostedMessageSerializer(
             {"user_message": posted.user_message, "reply": posted.reply}
         ).data
         return Response(data, status=status.HTTP_201_CREATED if posted.created else 200)
 
+    @extend_schema(request=PostMessageSerializer, responses={201: PostedMessageSerializer})
+    def create(self, request: Request, chat_pk: str) -> Response:
+        return self._send(request, edit_of=None)
+
     def retrieve(self, request: Request, chat_pk: str, pk: str) -> Response:
-        message = get_object_or_404(self.get_queryset(), pk=pk)
-        [message] = selectors.with_text_so_far([message])
-        return Response(ChatMessageSerializer(message).data)
+        return Response(self._shown(self._message()))
+
+    @extend_schema(
+        request=PostMessageSerializer,
+        responses={201: PostedMessageSerializer},
+        description="Send a new version of one of your messages: a sibling of it with a new "
+        "reply, shown from now on. The original stays, as another branch.",
+    )
+    @action(detail=True, methods=["post"])
+    def edit(self, request: Request, chat_pk: str, pk: str) -> Response:
+        return self._send(request, edit_of=self._message())
 
     @extend_schema(request=None, responses=ChatMessageSerializer)
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, chat_pk: str, pk: str) -> Response:
-        [reply] = selectors.with_text_so_far([services.stop_reply(reply=self._reply())])
-        return Response(ChatMessageSerializer(reply).data, status=status.HTTP_202_ACCEPTED)
+        reply = services.stop_reply(reply=self._reply())
+        return Response(self._shown(reply), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={201: ChatMessageSerializer})
     @action(detail=True, methods=["post"])
     def regenerate(self, request: Request, chat_pk: str, pk: str) -> Response:
         try:
-            new_reply = services.regenerate_reply(reply=self._reply())
-        except services.ReplyNotFinished as error:
+            with reply_limits_as_api_errors():
+                new_reply = services.regenerate_reply(reply=self._reply())
+        except services.InvalidMessage as error:
             raise ValidationError(str(error)) from error
         return Response(ChatMessageSerializer(new_reply).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FeedbackSerializer, responses=ChatMessageSerializer)
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, chat_pk: str, pk: str) -> Response:
+        reply = self._reply()  # another user's reply is a 404 before anything else
         body = FeedbackSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message = services.set_feedback(
-            message=self._reply(),
+            message=reply,
             value=body.validated_data["value"],
             comment=body.validated_data["comment"],
         )
-        return Response(ChatMessageSerializer(message).data)
+        return Response(self._shown(message))
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ChatMessage.DoesNotExist | ChatSession.DoesNotExist):

@@ -1,34 +1,39 @@
 """The WebSocket edge: one socket per tab, authenticated, in its user's and session's groups."""
 
-import asyncio
-from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from accounts import session_registry
 from accounts.ws_auth import SCOPE_SESSION_ID
-from onyx_site import events, live_state
+from chats.typing_throttle import TypingThrottle
+from onyx_site import events, live_state, socket_sessions
+from onyx_site.outages import CLOSE_TRY_AGAIN_LATER
 
 CLOSE_UNAUTHORIZED = 4401
+# Clients send pings, replay requests and typing notices: a few dozen bytes each.
+MAX_FRAME_CHARS = 4096
 
 
 def _is_seq(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
+def _is_id(value: Any) -> bool:
+    # Ids are PostgreSQL bigints; a larger number could not even be sent on through Redis.
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.session_id: str | None = None
-        self.recheck_task: asyncio.Task[None] | None = None
+        self.typing_throttle = TypingThrottle()
         user = self.scope.get("user")
         sid = self.scope.get(SCOPE_SESSION_ID)
         session = None
         if user is not None and user.is_authenticated and sid:
-            session = await database_sync_to_async(session_registry.get_session)(sid)
+            session = await session_registry.aget_session(sid)
         # Accept, then close: a close before accept reaches a browser as a bare 1006 with no reason.
         await self.accept()
         if session is None or user is None or session.user_id != user.pk:
@@ -39,7 +44,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         self.user_id: int = user.pk
-        self.recheck_task = asyncio.create_task(self._close_when_session_ends())
+        socket_sessions.watch(session.sid, self)
         seq = await live_state.acurrent_seq(user.pk)
         await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
         last_seq = self._last_seq_asked()
@@ -70,42 +75,57 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event)
 
     async def disconnect(self, code: int) -> None:
-        if self.recheck_task is not None:
-            self.recheck_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self.recheck_task
+        if self.session_id is not None:
+            socket_sessions.forget(self.session_id, self)
 
-    @classmethod
-    async def decode_json(cls, text_data: str) -> Any:
-        # A malformed frame from a client is ignored, not a crash that closes the socket.
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Every frame a client sends gets an answer or an `error` event; none closes the
+        socket (binary, empty, oversized, not JSON, nested too deep, unknown or ill-typed)."""
+        if self.session_id is None:
+            return
+        if not text_data:
+            await self._refuse("Send JSON text frames.")
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self._refuse(f"A frame can be at most {MAX_FRAME_CHARS} characters.")
+            return
         try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):
+            await self._refuse("That frame is not valid JSON.")
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Clients only send pings, acknowledgements and typing notices; sending messages
         goes through HTTP so it is validated and idempotent."""
-        if not isinstance(content, dict) or self.session_id is None:
-            return
-        kind = content.get("type")
+        kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "replay" and _is_seq(content.get("after")):
             # The tab saw a gap in seq (an event lost on the way): send what it missed.
             await self._replay_since(content["after"])
             await self.send_json({"type": "replay.done", "after": content["after"]})
-        elif kind == "typing" and isinstance(content.get("chat_id"), int):
-            await events.asend_ephemeral(
-                self.user_id,
-                {
-                    "type": "typing",
-                    "who": "user",
-                    "chat_id": content["chat_id"],
-                    "on": bool(content.get("on")),
-                    "origin": self.channel_name,
-                },
+        elif kind == "typing" and _is_id(content.get("chat_id")):
+            if self.typing_throttle.allow(content["chat_id"]):
+                await events.asend_ephemeral(
+                    self.user_id,
+                    {
+                        "type": "typing",
+                        "who": "user",
+                        "chat_id": content["chat_id"],
+                        "on": bool(content.get("on")),
+                        "origin": self.channel_name,
+                    },
+                )
+        else:
+            await self._refuse(
+                'Frames are {"type": "ping"}, {"type": "replay", "after": <seq>} or '
+                '{"type": "typing", "chat_id": <id>, "on": true|false}.'
             )
+
+    async def _refuse(self, detail: str) -> None:
+        await self.send_json({"type": "error", "detail": detail})
 
     async def live_event(self, message: dict[str, Any]) -> None:
         """group_send(type="live.event"): an event for this user, published by events.py."""
@@ -115,19 +135,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({k: v for k, v in event.items() if k != "origin"})
 
     async def session_revoked(self, message: dict[str, Any]) -> None:
-        """group_send(type="session.revoked"): sign-out, revocation or expiry elsewhere."""
-        await self._end("Your session ended. Sign in again.")
+        """group_send(type="session.revoked"): sign-out, revocation, password change, expiry."""
+        await self._end(message.get("reason") or session_registry.END_MESSAGES["expired"])
 
     async def _end(self, reason: str) -> None:
         await self.send_json({"type": "session.revoked", "reason": reason})
         await self.close(code=CLOSE_UNAUTHORIZED)
 
-    async def _close_when_session_ends(self) -> None:
-        # The group message closes a socket at once; this catches sessions that simply ran out
-        # (24 h, idle) or whose Redis record vanished without a message.
-        while True:
-            await asyncio.sleep(settings.ONYX_WEBSOCKET_RECHECK_SECONDS)
-            alive = await database_sync_to_async(session_registry.get_session)(self.session_id)
-            if alive is None:
-                await self._end("Your session expired. Sign in again.")
-                return
+    async def session_ended(self, reason: str) -> None:
+        """Its session ran out (onyx_site/socket_sessions.py found it in a sweep)."""
+        await self._end(reason)
+
+    async def services_unavailable(self) -> None:
+        """Redis is out of reach: close so the page says so and reconnects once it is back."""
+        await self.close(code=CLOSE_TRY_AGAIN_LATER)

@@ -35,6 +35,7 @@ def chat_as_json(chat: ChatSession, messages: Iterable[ChatMessage]) -> dict[str
         "messages": [
             {
                 "id": m.pk,
+                "parent_id": m.parent_id,
                 "role": m.role,
                 "content": m.content,
                 "status": m.status,

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from chats.catalogue import OfferedModel
+from chats.models import MAX_SYSTEM_PROMPT_CHARS
 from chats.serializers import MAX_MESSAGE_CHARS, MAX_TITLE_CHARS
 from files.models import UserFile
 
@@ -36,6 +38,10 @@ class ComposerForm(forms.Form):
         return content
 
 
+class BranchForm(forms.Form):
+    message_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class RenameForm(forms.Form):
     title = forms.CharField(max_length=MAX_TITLE_CHARS, required=False)
 
@@ -60,3 +66,27 @@ class ChatFilesForm(forms.Form):
         field = self.fields["use_files"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = UserFile.objects.for_user(user).order_by("name")
+
+
+class ChatModelForm(forms.Form):
+    """Which model answers in a chat, and what it is told first."""
+
+    model = forms.ChoiceField(required=False, label="Model")
+    system_prompt = forms.CharField(
+        required=False,
+        max_length=MAX_SYSTEM_PROMPT_CHARS,
+        label="System prompt",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": f"A system prompt can be at most {MAX_SYSTEM_PROMPT_CHARS:,} characters."
+        },
+    )
+
+    def __init__(self, *args: Any, offered: list[OfferedModel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["model"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Server default")] + [
+            (model.key, f"{model.name} ({model.connection})") for model in offered
+        ]
+        field.error_messages["invalid_choice"] = "Choose one of the models offered here."

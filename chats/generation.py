@@ -43,7 +43,13 @@ GAVE_UP = "This reply was interrupted too many times. Try Regenerate."
 
 def citations_for(passages: list[Passage]) -> tuple[dict[str, object], ...]:
     return tuple(
-        {"n": n, "file_id": p.file_id, "file_name": p.file_name, "passage": p.text[:400]}
+        {
+            "n": n,
+            "file_id": p.file_id,
+            "file_name": p.file_name,
+            "chunk_index": p.chunk_index,
+            "passage": p.text[:400],
+        }
         for n, p in enumerate(passages, start=1)
     )
 
@@ -200,7 +206,7 @@ class _ReplyStream:
         self.arrived.set()
 
     async def _produce(self, prompt: selectors.Prompt) -> None:
-        provider = get_provider()
+        provider = get_provider(prompt.model)
         self.stats.model = self.stats.model or provider.name
         if prompt.files_not_ready:
             names = ", ".join(f"“{name}”" for name in prompt.files_not_ready)

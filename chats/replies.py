@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from chats import selectors
 from chats.models import ChatMessage, ChatMessageQuerySet, ChatSession
 from chats.serializers import ChatMessageSerializer
 from onyx_site import events, jobs, live_state
@@ -103,6 +104,7 @@ def finish(reply: ChatMessage, outcome: Outcome) -> bool:
 def announce_finished(reply: ChatMessage) -> None:
     """Tell every tab the reply is finished: the whole message, typing off, a notification."""
     failed = reply.status == ChatMessage.Status.FAILED
+    selectors.ready_to_show(reply.owner, [reply])
     events.publish(
         reply.owner_id, message_event("message.failed" if failed else "message.completed", reply)
     )

@@ -3,13 +3,16 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 
 from accounts.models import User
+from chats import branches, catalogue
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
-from chats.providers.base import PromptMessage
+from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
 from files.models import UserFile
 from files.passages import Passage
@@ -21,18 +24,25 @@ PROMPT_HISTORY_MESSAGES = 40
 
 @dataclass(frozen=True)
 class Prompt:
+    model: ModelChoice
     messages: list[PromptMessage]
     passages: list[Passage] = field(default_factory=list)
     files_not_ready: list[str] = field(default_factory=list)
 
 
-def chats_for(user: User) -> QuerySet[ChatSession]:
-    return (
-        ChatSession.objects.for_user(user)
-        .visible()
-        .prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
-        .order_by("-pinned", "-updated_at", "-pk")
-    )
+def chats_for(user: User, *, with_files: bool) -> QuerySet[ChatSession]:
+    """The user's chats, pinned first, then by latest activity; `with_files` also fetches the
+    files each chat answers from (the API shows them, a list of titles does not)."""
+    chats = ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
+    if with_files:
+        chats = chats.prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
+    return chats
+
+
+def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
+    """The files attached to a chat (it answers from these; none attached: all files)."""
+    attached = ChatSession.objects.for_user(user).filter(pk=chat.pk).values("files")
+    return UserFile.objects.for_user(user).filter(pk__in=attached)
 
 
 # The sidebar lists this many of the most recent chats; the chats page and search reach the rest.
@@ -101,31 +111,71 @@ def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     return messages
 
 
-def prompt_for(reply: ChatMessage) -> Prompt:
-    """The conversation up to the user message this reply answers."""
-    earlier = (
-        ChatMessage.objects.for_user(reply.owner)
-        .current()
-        .filter(chat_id=reply.chat_id, pk__lte=reply.reply_to_id or reply.pk)
-        .exclude(role=ChatMessage.Role.ASSISTANT, status=ChatMessage.Status.FAILED)
-        .exclude(pk=reply.pk)
-        .order_by("-pk")[:PROMPT_HISTORY_MESSAGES]
+def citation_link(citation: dict[str, Any], *, file_exists: bool) -> dict[str, Any]:
+    """A stored citation as shown: where it leads (the file, at the passage quoted), or that
+    the file was deleted since."""
+    shown = {**citation, "chunk_index": citation.get("chunk_index"), "deleted": not file_exists}
+    shown["url"] = None
+    if file_exists:
+        url = reverse("file-detail", args=[citation["file_id"]])
+        index = citation.get("chunk_index")
+        shown["url"] = url if index is None else f"{url}?passage={index}#passage-{index}"
+    return shown
+
+
+def attach_citation_links(user: User, messages: list[ChatMessage]) -> None:
+    """Set `shown_citations` on each message; one query for all the files they cite, if any."""
+    cited = {
+        citation["file_id"]
+        for message in messages
+        for citation in message.citations
+        if isinstance(citation, dict) and isinstance(citation.get("file_id"), int)
+    }
+    existing = (
+        set(UserFile.objects.for_user(user).filter(pk__in=cited).values_list("pk", flat=True))
+        if cited
+        else set()
     )
-    messages = [
+    for message in messages:
+        message.shown_citations = [
+            citation_link(citation, file_exists=citation.get("file_id") in existing)
+            for citation in message.citations
+            if isinstance(citation, dict)
+        ]
+
+
+def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+    """Messages with what a page, the API or an event shows besides their row: the text so far
+    of a reply being written, the versions of each message, and where its citations lead."""
+    messages = with_text_so_far(messages)
+    branches.attach_siblings(user, messages)
+    attach_citation_links(user, messages)
+    return messages
+
+
+def prompt_for(reply: ChatMessage) -> Prompt:
+    """The conversation on the reply's branch, up to the user message it answers."""
+    earlier = branches.ancestors(
+        reply.owner,
+        chat_id=reply.chat_id,
+        start_id=reply.parent_id,
+        limit=PROMPT_HISTORY_MESSAGES,
+    )
+    messages: list[PromptMessage] = [
         PromptMessage(
             role="user" if m.role == ChatMessage.Role.USER else "assistant", content=m.content
         )
-        for m in reversed(list(earlier))
+        for m in reversed(earlier)
         if m.content
+        and not (m.role == ChatMessage.Role.ASSISTANT and m.status == ChatMessage.Status.FAILED)
     ]
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
-    attached = list(
-        ChatSession.objects.for_user(reply.owner)
-        .filter(pk=reply.chat_id)
-        .values_list("files", flat=True)
-    )
-    file_ids = [pk for pk in attached if pk is not None] or None
+    chat = ChatSession.objects.for_user(reply.owner).get(pk=reply.chat_id)
+    if chat.system_prompt.strip():
+        messages.insert(0, PromptMessage(role="system", content=chat.system_prompt))
+    file_ids = list(files_of_chat(reply.owner, chat).values_list("pk", flat=True)) or None
     return Prompt(
+        model=catalogue.choice_for(chat),
         messages=messages,
         passages=file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids),
         files_not_ready=file_selectors.files_not_ready(reply.owner, file_ids=file_ids),
@@ -152,9 +202,9 @@ def search_chats(user: User, text: str, *, limit: int = 50) -> list[SearchHit]:
         .filter(document=query)
         .order_by("-rank")[:limit]
     )
+    # Every version of every message: text on a branch not shown is still the user's text.
     message_hits = (
         ChatMessage.objects.for_user(user)
-        .current()
         .annotate(document=SearchVector("content", config=SEARCH_CONFIG))
         .filter(document=query)
         .annotate(rank=SearchRank(SearchVector("content", config=SEARCH_CONFIG), query))

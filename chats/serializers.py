@@ -4,12 +4,20 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chats.models import ChatMessage, ChatSession
+from chats import catalogue
+from chats.models import MAX_SYSTEM_PROMPT_CHARS, ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
 from files.models import UserFile
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
+
+
+class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):
+    class Meta:
+        model = UserFile
+        fields = ["id", "name", "kind", "size", "status"]
+        read_only_fields = fields
 
 
 class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
@@ -19,11 +27,43 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
     file_ids = serializers.PrimaryKeyRelatedField(
         source="files", many=True, required=False, queryset=UserFile.objects.for_user(None)
     )
+    files = AttachedFileSerializer(
+        many=True, read_only=True, help_text="The files of file_ids, for showing them."
+    )
+    active_leaf_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The last message of the branch shown."
+    )
+    model = serializers.CharField(
+        max_length=300,
+        allow_blank=True,
+        required=False,
+        help_text="The id of a model from /api/models/ that answers in this chat; "
+        "empty for the server's default.",
+    )
+    system_prompt = serializers.CharField(
+        max_length=MAX_SYSTEM_PROMPT_CHARS,
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
+        help_text="Said to the model before the conversation, in every reply of this chat.",
+    )
 
     class Meta:
         model = ChatSession
-        fields = ["id", "title", "pinned", "archived", "file_ids", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "pinned",
+            "archived",
+            "file_ids",
+            "files",
+            "model",
+            "system_prompt",
+            "active_leaf_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "active_leaf_id", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -32,11 +72,29 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             field = self.fields["file_ids"]
             field.child_relation.queryset = UserFile.objects.for_user(request.user)  # type: ignore[attr-defined]
 
+    def validate_model(self, key: str) -> str:
+        if key and key not in {model.key for model in catalogue.offered_models()}:
+            raise serializers.ValidationError(
+                "This model is not offered here. Choose one of /api/models/."
+            )
+        return key
 
+
+# A message as shown: its `siblings` are attached first (chats.selectors.ready_to_show), so
+# serializing never queries.
 class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
     html = serializers.SerializerMethodField()
     chat_id = serializers.IntegerField(read_only=True)
-    reply_to_id = serializers.IntegerField(read_only=True)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+    sibling_ids = serializers.SerializerMethodField(
+        help_text="Every version of this message (same parent), oldest first, itself included."
+    )
+    sibling_index = serializers.SerializerMethodField(help_text="Its place in sibling_ids, from 0.")
+    sibling_count = serializers.SerializerMethodField()
+    citations = serializers.SerializerMethodField(
+        help_text="The file passages a reply used: n, file_id, file_name, chunk_index, passage, "
+        "url (the file page at the passage; null when the file was deleted) and deleted."
+    )
 
     class Meta:
         model = ChatMessage
@@ -52,14 +110,28 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "prompt_tokens",
             "completion_tokens",
             "client_id",
-            "reply_to_id",
-            "superseded",
+            "parent_id",
+            "sibling_ids",
+            "sibling_index",
+            "sibling_count",
             "feedback",
             "feedback_comment",
             "citations",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_citations(self, message: ChatMessage) -> list[dict[str, Any]]:
+        return message.shown_citations
+
+    def get_sibling_ids(self, message: ChatMessage) -> list[int]:
+        return list(message.siblings.ids)
+
+    def get_sibling_index(self, message: ChatMessage) -> int:
+        return message.siblings.index
+
+    def get_sibling_count(self, message: ChatMessage) -> int:
+        return message.siblings.count
 
     def get_html(self, message: ChatMessage) -> str:
         if message.role == ChatMessage.Role.USER:

@@ -1,4 +1,5 @@
-"""Everything that changes a chat: create, rename, delete, post, stop, regenerate, feedback.
+"""Everything that changes a chat: create, rename, delete, post, edit, stop, regenerate, switch
+branch, feedback.
 
 Writes happen in one transaction; live events and reply generation start on commit, so nobody is
 told about a row that was rolled back.
@@ -12,14 +13,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chats import replies, tasks
-from chats.models import ChatMessage, ChatSession
+from chats import branches, replies, selectors, tasks
+from chats.models import (
+    ONE_UNFINISHED_REPLY_PER_CHAT,
+    ChatMessage,
+    ChatMessageQuerySet,
+    ChatSession,
+)
 from chats.replies import message_event
 from chats.serializers import MAX_MESSAGE_CHARS, ChatSessionSerializer
 from files.models import UserFile
 from onyx_site import events, live_state
 
 TITLE_FROM_MESSAGE_CHARS = 60
+# A chat.branch event lists at most this many ids of the branch now shown (a page's worth).
+BRANCH_EVENT_PATH = 200
 
 
 class InvalidMessage(Exception):
@@ -32,8 +40,24 @@ class SendRateExceeded(Exception):
         self.retry_after = retry_after
 
 
-class ReplyNotFinished(Exception):
-    pass
+class ChatBusy(Exception):
+    """A reply is being written in this chat: one at a time per chat (HTTP 409)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A reply is still being written in this chat. Wait for it to finish or stop it, "
+            "then try again."
+        )
+
+
+class TooManyReplies(Exception):
+    """The user's replies being written, across chats, are at ONYX_MAX_CONCURRENT_REPLIES."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} replies being written. Wait for one to finish, "
+            "then try again."
+        )
 
 
 @dataclass(frozen=True)
@@ -41,6 +65,30 @@ class PostedMessage:
     user_message: ChatMessage
     reply: ChatMessage
     created: bool  # False when a repeated client_id returned the original
+
+
+@dataclass(frozen=True)
+class ShownBranch:
+    """What changed when a chat started showing another branch: everything after
+    `fork_parent_id` is now `path` (oldest first, ending at the new `active_leaf_id`)."""
+
+    active_leaf_id: int
+    fork_id: int
+    fork_parent_id: int | None
+    path: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "active_leaf_id": self.active_leaf_id,
+            "fork_id": self.fork_id,
+            "fork_parent_id": self.fork_parent_id,
+            "path": list(self.path),
+        }
+
+
+def _violates(error: IntegrityError, constraint: str) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint
 
 
 def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
@@ -59,9 +107,13 @@ def title_from_message(content: str) -> str:
     return f"{cut}…"
 
 
-def create_chat(*, user: User, title: str = "") -> ChatSession:
+def create_chat(
+    *, user: User, title: str = "", model: str = "", system_prompt: str = ""
+) -> ChatSession:
     with transaction.atomic():
-        chat = ChatSession.objects.create(owner=user, title=title.strip())
+        chat = ChatSession.objects.create(
+            owner=user, title=title.strip(), model=model, system_prompt=system_prompt.strip()
+        )
         _publish_on_commit(user.pk, _chat_event("chat.created", chat))
     return chat
 
@@ -73,11 +125,19 @@ def update_chat(
     pinned: bool | None = None,
     archived: bool | None = None,
     files: list[UserFile] | None = None,
+    model: str | None = None,
+    system_prompt: str | None = None,
 ) -> ChatSession:
+    """Change what the caller gives. The caller has checked `model` is offered."""
     with transaction.atomic():
         if files is not None:
-            # The caller passes files already scoped to the chat's owner (serializer, form).
-            chat.files.set(files)
+            # Only the chat owner's own files: whatever the caller passed, scoped again here.
+            owned = UserFile.objects.for_user(chat.owner).filter(pk__in=[f.pk for f in files])
+            chat.files.set(owned)
+        if model is not None:
+            chat.model = model
+        if system_prompt is not None:
+            chat.system_prompt = system_prompt.strip()
         if title is not None:
             chat.title = title.strip()
         if pinned is not None:
@@ -85,6 +145,16 @@ def update_chat(
         if archived is not None:
             chat.archived = archived
         chat.save()
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+    return chat
+
+
+def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
+    """Let the chat answer from this file too (attached files narrow a chat to them)."""
+    if file.owner_id != chat.owner_id:
+        raise ValueError("A chat can only use its owner's files.")
+    with transaction.atomic():
+        chat.files.set([*selectors.files_of_chat(chat.owner, chat), file])
         _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
     return chat
 
@@ -107,69 +177,172 @@ def _check_send_rate(user: User) -> None:
         raise SendRateExceeded(retry_after=retry_after)
 
 
-def _existing_post(user: User, client_id: str) -> PostedMessage | None:
+def _unfinished_replies(user: User) -> ChatMessageQuerySet:
+    return ChatMessage.objects.for_user(user).filter(
+        role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED
+    )
+
+
+def _recover_if_busy(user: User, chat: ChatSession) -> None:
+    """A reply left unfinished by a job that will never end must not block its chat."""
+    if _unfinished_replies(user).filter(chat=chat).exists():
+        replies.recover_stalled(user=user, chat=chat)
+
+
+def _claim_reply_slot(user: User, chat: ChatSession) -> None:
+    """In the transaction that creates a reply: refuse it if its chat already has one being
+    written, or the user has ONYX_MAX_CONCURRENT_REPLIES of them (a paid model is behind each);
+    otherwise count it against the send rate. The user's row is locked, so two requests of one
+    user cannot both pass; a unique index on unfinished replies per chat backs the first rule."""
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
+    unfinished = _unfinished_replies(user)
+    if unfinished.filter(chat=chat).exists():
+        raise ChatBusy
+    limit = settings.ONYX_MAX_CONCURRENT_REPLIES
+    if unfinished.count() >= limit:
+        raise TooManyReplies(limit)
+    _check_send_rate(user)
+
+
+def _existing_post(user: User, chat: ChatSession, client_id: str) -> PostedMessage | None:
     original = (
         ChatMessage.objects.for_user(user)
-        .filter(client_id=client_id, role=ChatMessage.Role.USER)
+        .filter(chat=chat, client_id=client_id, role=ChatMessage.Role.USER)
         .first()
     )
     if original is None:
         return None
     reply = (
         ChatMessage.objects.for_user(user)
-        .filter(reply_to=original, role=ChatMessage.Role.ASSISTANT)
+        .filter(parent=original, role=ChatMessage.Role.ASSISTANT)
         .order_by("pk")
         .first()
     )
     if reply is None:
         return None
+    selectors.ready_to_show(user, [original, reply])
     return PostedMessage(user_message=original, reply=reply, created=False)
 
 
-def post_message(
-    *, user: User, chat: ChatSession, content: str, client_id: str | None = None
-) -> PostedMessage:
-    """Save the user's message and a pending reply at once; the reply is written in the
-    background. A repeated client_id returns the original pair instead of a second copy."""
+def _check_content(content: str) -> None:
     if not content.strip():
         raise InvalidMessage("Write a message first.")
     if len(content) > MAX_MESSAGE_CHARS:
         raise InvalidMessage(f"A message can be at most {MAX_MESSAGE_CHARS:,} characters.")
+
+
+def _lock_shown_leaf(user: User, chat: ChatSession) -> int | None:
+    """Lock the chat's row for this transaction and return the last message it shows, so two
+    messages sent at once follow each other instead of forking the conversation."""
+    rows = list(
+        ChatSession.objects.for_user(user)
+        .select_for_update()
+        .filter(pk=chat.pk)
+        .values_list("active_leaf_id", flat=True)
+    )
+    if not rows:
+        raise ChatSession.DoesNotExist  # deleted meanwhile: not found
+    return rows[0]
+
+
+def _show(
+    chat: ChatSession, leaf: ChatMessage, *, activity: bool, also: list[str] | None = None
+) -> None:
+    chat.active_leaf_id = leaf.pk
+    fields = ["active_leaf", *(also or [])]
+    if activity:
+        chat.updated_at = timezone.now()
+        fields.append("updated_at")
+    chat.save(update_fields=fields)
+
+
+def _branch_event(chat: ChatSession, branch: ShownBranch) -> dict[str, object]:
+    return {"type": "chat.branch", "chat_id": chat.pk, **branch.as_dict()}
+
+
+def _write_turn(
+    *,
+    user: User,
+    chat: ChatSession,
+    content: str,
+    client_id: str | None,
+    edit_of: ChatMessage | None,
+) -> PostedMessage:
+    """Save a user message and a pending reply to it, and show them; the reply is written in
+    the background. The message follows the last one shown, or is a new version of `edit_of`."""
+    _check_content(content)
     if client_id:
-        existing = _existing_post(user, client_id)
+        existing = _existing_post(user, chat, client_id)
         if existing is not None:
             return existing
-    _check_send_rate(user)
+    _recover_if_busy(user, chat)
     try:
         with transaction.atomic():
+            shown_leaf_id = _lock_shown_leaf(user, chat)
+            _claim_reply_slot(user, chat)
+            parent_id = shown_leaf_id if edit_of is None else edit_of.parent_id
             user_message = ChatMessage.objects.create(
                 chat=chat,
                 owner=user,
                 role=ChatMessage.Role.USER,
                 content=content,
                 client_id=client_id or None,
+                parent_id=parent_id,
             )
             reply = ChatMessage.objects.create(
                 chat=chat,
                 owner=user,
                 role=ChatMessage.Role.ASSISTANT,
                 status=ChatMessage.Status.PENDING,
-                reply_to=user_message,
+                parent=user_message,
             )
             if not chat.title:
                 chat.title = title_from_message(content)
-            chat.updated_at = timezone.now()
-            chat.save(update_fields=["title", "updated_at"])
+            _show(chat, reply, activity=True, also=["title"])
+            selectors.ready_to_show(user, [user_message, reply])
             _publish_on_commit(user.pk, message_event("message.created", user_message))
             _publish_on_commit(user.pk, message_event("message.created", reply))
             _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
+            if edit_of is not None:
+                branch = ShownBranch(
+                    active_leaf_id=reply.pk,
+                    fork_id=user_message.pk,
+                    fork_parent_id=parent_id,
+                    path=(user_message.pk, reply.pk),
+                )
+                _publish_on_commit(user.pk, _branch_event(chat, branch))
             tasks.queue_reply(reply)
-    except IntegrityError:
+    except IntegrityError as error:
         # The same client_id raced in from another tab or a retry: return the winner.
-        if client_id and (existing := _existing_post(user, client_id)) is not None:
+        if client_id and (existing := _existing_post(user, chat, client_id)) is not None:
             return existing
+        if _violates(error, ONE_UNFINISHED_REPLY_PER_CHAT):
+            raise ChatBusy from error
         raise
     return PostedMessage(user_message=user_message, reply=reply, created=True)
+
+
+def post_message(
+    *, user: User, chat: ChatSession, content: str, client_id: str | None = None
+) -> PostedMessage:
+    """Continue the branch the chat shows with the user's message and a pending reply.
+    A repeated client_id returns the original pair instead of a second copy."""
+    return _write_turn(user=user, chat=chat, content=content, client_id=client_id, edit_of=None)
+
+
+def edit_message(
+    *,
+    user: User,
+    chat: ChatSession,
+    message: ChatMessage,
+    content: str,
+    client_id: str | None = None,
+) -> PostedMessage:
+    """Send an edited version of one of the user's messages: a new sibling of it, with a new
+    reply, shown from now on. The original and everything after it stay, as another branch."""
+    if message.role != ChatMessage.Role.USER or message.chat_id != chat.pk:
+        raise InvalidMessage("Only your own messages can be edited; regenerate a reply instead.")
+    return _write_turn(user=user, chat=chat, content=content, client_id=client_id, edit_of=message)
 
 
 def stop_reply(*, reply: ChatMessage) -> ChatMessage:
@@ -180,27 +353,65 @@ def stop_reply(*, reply: ChatMessage) -> ChatMessage:
 
 
 def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
-    """Write a new reply to the same user message; the earlier one is kept, superseded."""
-    if reply.role != ChatMessage.Role.ASSISTANT or reply.reply_to_id is None:
-        raise ReplyNotFinished("Only an assistant reply can be regenerated.")
-    if not reply.is_finished:
-        raise ReplyNotFinished("Wait for this reply to finish, or stop it, before regenerating.")
-    with transaction.atomic():
-        ChatMessage.objects.for_user(reply.owner).filter(
-            reply_to_id=reply.reply_to_id, role=ChatMessage.Role.ASSISTANT
-        ).update(superseded=True)
-        new_reply = ChatMessage.objects.create(
-            chat_id=reply.chat_id,
-            owner_id=reply.owner_id,
-            role=ChatMessage.Role.ASSISTANT,
-            status=ChatMessage.Status.PENDING,
-            reply_to_id=reply.reply_to_id,
-        )
-        reply.superseded = True
-        _publish_on_commit(reply.owner_id, message_event("message.superseded", reply))
-        _publish_on_commit(reply.owner_id, message_event("message.created", new_reply))
-        tasks.queue_reply(new_reply)
+    """Write a new version of a reply, to the same question, and show it; the earlier one is
+    kept as a sibling. Counts against the send rate and the reply limits like a new message."""
+    if reply.role != ChatMessage.Role.ASSISTANT or reply.parent_id is None:
+        raise InvalidMessage("Only an assistant reply can be regenerated.")
+    owner = reply.owner
+    chat = ChatSession.objects.for_user(owner).get(pk=reply.chat_id)
+    _recover_if_busy(owner, chat)
+    try:
+        with transaction.atomic():
+            _lock_shown_leaf(owner, chat)
+            _claim_reply_slot(owner, chat)
+            new_reply = ChatMessage.objects.create(
+                chat=chat,
+                owner=owner,
+                role=ChatMessage.Role.ASSISTANT,
+                status=ChatMessage.Status.PENDING,
+                parent_id=reply.parent_id,
+            )
+            _show(chat, new_reply, activity=True)
+            selectors.ready_to_show(owner, [new_reply])
+            branch = ShownBranch(
+                active_leaf_id=new_reply.pk,
+                fork_id=new_reply.pk,
+                fork_parent_id=reply.parent_id,
+                path=(new_reply.pk,),
+            )
+            _publish_on_commit(owner.pk, message_event("message.created", new_reply))
+            _publish_on_commit(owner.pk, _branch_event(chat, branch))
+            tasks.queue_reply(new_reply)
+    except IntegrityError as error:
+        if _violates(error, ONE_UNFINISHED_REPLY_PER_CHAT):
+            raise ChatBusy from error
+        raise
     return new_reply
+
+
+def show_branch(*, user: User, chat: ChatSession, message: ChatMessage) -> ShownBranch:
+    """Show the branch through `message`, down to its most recent message."""
+    if message.chat_id != chat.pk:
+        raise ChatMessage.DoesNotExist
+    with transaction.atomic():
+        _lock_shown_leaf(user, chat)
+        leaf_id = branches.newest_leaf_under(user, message)
+        above_leaf = branches.ancestors(
+            user, chat_id=chat.pk, start_id=leaf_id, limit=BRANCH_EVENT_PATH
+        )
+        path = [m.pk for m in reversed(above_leaf)]
+        if message.pk in path:
+            path = path[path.index(message.pk) :]
+        leaf = above_leaf[0]
+        _show(chat, leaf, activity=False)
+        branch = ShownBranch(
+            active_leaf_id=leaf.pk,
+            fork_id=message.pk,
+            fork_parent_id=message.parent_id,
+            path=tuple(path),
+        )
+        _publish_on_commit(user.pk, _branch_event(chat, branch))
+    return branch
 
 
 def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") -> ChatMessage:
@@ -210,6 +421,7 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
         message.feedback = value
         message.feedback_comment = comment.strip() if value is not None else ""
         message.save(update_fields=["feedback", "feedback_comment", "updated_at"])
+        selectors.ready_to_show(message.owner, [message])
         _publish_on_commit(message.owner_id, message_event("message.updated", message))
     return message
 

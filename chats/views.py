@@ -1,15 +1,26 @@
 """Server-rendered chat pages, thin: validate, call a service, render."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from chats import selectors, services
-from chats.forms import ChatFilesForm, ChatFlagForm, ComposerForm, RenameForm
+from chats import branches, catalogue, selectors, services
+from chats.forms import (
+    BranchForm,
+    ChatFilesForm,
+    ChatFlagForm,
+    ChatModelForm,
+    ComposerForm,
+    RenameForm,
+)
 from chats.models import ChatMessage, ChatSession
 from chats.templatetags.chat_sidebar import chat_groups_context
+from files.models import UserFile
 from onyx_site import live_state
 from onyx_site.redirects import safe_next
 
@@ -50,30 +61,56 @@ def new_chat_page(request: HttpRequest) -> HttpResponse:
     return redirect("chat-detail", chat_id=chat.pk)
 
 
-def _history(user: User, chat: ChatSession) -> list[ChatMessage]:
-    return selectors.with_text_so_far(
-        ChatMessage.objects.for_user(user)
-        .current()
-        .filter(chat=chat)
-        .order_by("-pk")[:HISTORY_ON_PAGE]
-    )[::-1]
+def _shown_history(user: User, chat: ChatSession) -> list[ChatMessage]:
+    """The newest messages of the branch the chat shows, oldest first, ready to render."""
+    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    return selectors.ready_to_show(user, reversed(page.messages))
+
+
+def _attached_files(user: User, chat: ChatSession) -> list[UserFile]:
+    return list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
+
+
+def _settings_form(chat: ChatSession, offered: list[catalogue.OfferedModel]) -> ChatModelForm:
+    return ChatModelForm(
+        offered=offered,
+        initial={"model": chat.model, "system_prompt": chat.system_prompt},
+    )
+
+
+@dataclass(frozen=True)
+class EditRefused:
+    """An edit that was not sent: shown again under its message, with the reason."""
+
+    message_id: int
+    content: str
+    error: str
 
 
 def _detail_context(
-    request: HttpRequest, chat: ChatSession, form: ComposerForm
+    request: HttpRequest,
+    chat: ChatSession,
+    form: ComposerForm,
+    edit_refused: EditRefused | None = None,
 ) -> dict[str, object]:
     user = _user(request)
     # Read the seq before the messages: replaying from it can only repeat an event (the page
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
-    chosen_files = list(chat.files.all())
+    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    attached = _attached_files(user, chat)
+    model_choice = catalogue.model_choice_of(chat)
     return {
         "chat": chat,
-        "history": _history(user, chat),
+        "history": selectors.ready_to_show(user, reversed(page.messages)),
+        "history_starts_later": page.older,
+        "edit_refused": edit_refused,
         "form": form,
         "last_seq": last_seq,
-        "chosen_files": chosen_files,
-        "files_form": ChatFilesForm(user=user, initial={"use_files": chosen_files}),
+        "model_choice": model_choice,
+        "settings_form": _settings_form(chat, model_choice.offered),
+        "attached_files": attached,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
     }
 
 
@@ -86,18 +123,35 @@ def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def messages_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
-    """Message bubbles as the page shows them (templates/chats/_message.html): the whole
-    history, or `?ids=3,4` only, for a page catching up without reloading."""
+    """Message bubbles as the page shows them (templates/chats/_message.html): the branch
+    shown, or `?ids=3,4` only (any branch's), for a page catching up without reloading."""
     user = _user(request)
     chat = _owned_chat(request, chat_id)
     if "ids" in request.GET:
-        ids = [int(part) for part in request.GET["ids"].split(",") if part.isdigit()][:50]
-        history = selectors.with_text_so_far(
-            ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk")
+        parts = request.GET["ids"].split(",")[:HISTORY_ON_PAGE]
+        ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+        history = selectors.ready_to_show(
+            user,
+            ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk"),
         )
     else:
-        history = _history(user, chat)
+        history = _shown_history(user, chat)
     return render(request, "chats/_messages.html", {"history": history})
+
+
+@require_http_methods(["GET"])
+def attachments_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The chips above the composer (the files the chat answers from) alone, fetched again by
+    the page when they change in any tab."""
+    user = _user(request)
+    chat = _owned_chat(request, chat_id)
+    attached = _attached_files(user, chat)
+    context = {
+        "chat": chat,
+        "attached_files": attached,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
+    }
+    return render(request, "chats/_attachments.html", context)
 
 
 @require_POST
@@ -115,13 +169,93 @@ def send_message_page(request: HttpRequest, chat_id: int) -> HttpResponse:
             )
         except services.InvalidMessage as error:
             form.add_error("content", str(error))
-        except services.SendRateExceeded as error:
+        except (services.SendRateExceeded, services.TooManyReplies, services.ChatBusy) as error:
             form.add_error("content", str(error))
+            refused = 409 if isinstance(error, services.ChatBusy) else 429
             context = _detail_context(request, chat, form)
-            return render(request, "chats/detail.html", context, status=429)
+            return render(request, "chats/detail.html", context, status=refused)
         else:
             return redirect("chat-detail", chat_id=chat.pk)
     return render(request, "chats/detail.html", _detail_context(request, chat, form), status=400)
+
+
+def _owned_message(request: HttpRequest, chat: ChatSession, message_id: int) -> ChatMessage:
+    return get_object_or_404(
+        ChatMessage.objects.for_user(_user(request)).filter(chat=chat), pk=message_id
+    )
+
+
+def _to_message(chat: ChatSession, message_id: int) -> HttpResponse:
+    return redirect(f"{reverse('chat-detail', args=[chat.pk])}#message-{message_id}")
+
+
+@require_POST
+def edit_message_page(request: HttpRequest, chat_id: int, message_id: int) -> HttpResponse:
+    """Send an edited version of a message (a new branch), from the form under it."""
+    chat = _owned_chat(request, chat_id)
+    message = _owned_message(request, chat, message_id)
+    form = ComposerForm(request.POST)
+    content = request.POST.get("content", "")
+    if not form.is_valid():
+        error = " ".join(str(text) for text in form.errors.get("content", []))
+        refused = EditRefused(message_id=message.pk, content=content, error=error)
+        context = _detail_context(request, chat, ComposerForm(), refused)
+        return render(request, "chats/detail.html", context, status=400)
+    try:
+        posted = services.edit_message(
+            user=_user(request),
+            chat=chat,
+            message=message,
+            content=form.cleaned_data["content"],
+            client_id=form.cleaned_data["client_id"] or None,
+        )
+    except (services.InvalidMessage, services.SendRateExceeded) as error:
+        refused = EditRefused(message_id=message.pk, content=content, error=str(error))
+        status = 429 if isinstance(error, services.SendRateExceeded) else 400
+        context = _detail_context(request, chat, ComposerForm(), refused)
+        return render(request, "chats/detail.html", context, status=status)
+    return _to_message(chat, posted.user_message.pk)
+
+
+@require_POST
+def regenerate_page(request: HttpRequest, chat_id: int, message_id: int) -> HttpResponse:
+    chat = _owned_chat(request, chat_id)
+    reply = get_object_or_404(
+        ChatMessage.objects.for_user(_user(request)).filter(
+            chat=chat, role=ChatMessage.Role.ASSISTANT
+        ),
+        pk=message_id,
+    )
+    try:
+        new_reply = services.regenerate_reply(reply=reply)
+    except (
+        services.InvalidMessage,
+        services.ChatBusy,
+        services.TooManyReplies,
+        services.SendRateExceeded,
+    ) as error:
+        messages.error(request, str(error))
+        return _to_message(chat, reply.pk)
+    return _to_message(chat, new_reply.pk)
+
+
+@require_POST
+def branch_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Show another version of a message (the "< 2/3 >" switcher without JavaScript)."""
+    chat = _owned_chat(request, chat_id)
+    form = BranchForm(request.POST)
+    message = None
+    if form.is_valid():
+        message = (
+            ChatMessage.objects.for_user(_user(request))
+            .filter(chat=chat, pk=form.cleaned_data["message_id"])
+            .first()
+        )
+    if message is None:
+        messages.error(request, "That version of the message is not in this chat.")
+        return redirect("chat-detail", chat_id=chat.pk)
+    services.show_branch(user=_user(request), chat=chat, message=message)
+    return _to_message(chat, message.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,4 +320,25 @@ def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
             if chosen
             else "This chat now answers from all your files.",
         )
+    return redirect("chat-detail", chat_id=chat.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def chat_model_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """A chat's model and system prompt on a page of their own (the header's picker and dialog
+    without JavaScript). A form may post either field alone: the other is left as it is."""
+    chat = _owned_chat(request, chat_id)
+    offered = catalogue.offered_models()
+    if request.method == "GET":
+        context = {"chat": chat, "settings_form": _settings_form(chat, offered)}
+        return render(request, "chats/settings.html", context)
+    form = ChatModelForm(request.POST, offered=offered)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(str(text) for field in form.errors.values() for text in field)
+        )
+    else:
+        posted = {name: form.cleaned_data[name] for name in form.fields if name in request.POST}
+        services.update_chat(chat=chat, **posted)
+        messages.success(request, "Saved: the next reply in this chat uses it.")
     return redirect("chat-detail", chat_id=chat.pk)

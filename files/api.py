@@ -2,17 +2,24 @@
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, UnsupportedMediaType, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from chats import services as chat_services
+from chats.models import ChatSession
 from files import services
+from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
@@ -29,17 +36,17 @@ def _user(request: Request) -> User:
     return request.user
 
 
-def download_response(file: UserFile) -> FileResponse:
-    """The bytes as an attachment under the original name (RFC 5987 for non-ASCII names)."""
-    response = FileResponse(
-        default_storage.open(file.storage_name, "rb"),
-        as_attachment=True,
-        filename=file.name,
-        content_type=file.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _chat_to_attach_to(user: User, raw: object) -> ChatSession | None:
+    """The chat named by an upload's `chat_id`: none when absent, 404 when not the user's."""
+    if raw in (None, ""):
+        return None
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
+        raise ValidationError({"chat_id": ["Give the id of one of your chats."]})
+    chat = ChatSession.objects.for_user(user).filter(pk=int(text)).first()
+    if chat is None:
+        raise NotFound("There is no such chat.")
+    return chat
 
 
 class FileViewSet(
@@ -62,7 +69,17 @@ class FileViewSet(
 
     @extend_schema(
         request={
-            "multipart/form-data": inline_serializer("Upload", {"file": serializers.FileField()})
+            "multipart/form-data": inline_serializer(
+                "Upload",
+                {
+                    "file": serializers.FileField(),
+                    "chat_id": serializers.IntegerField(
+                        required=False,
+                        help_text="Also attach the file (or the same one uploaded before) to "
+                        "this chat of yours.",
+                    ),
+                },
+            )
         },
         responses={201: UserFileSerializer, 200: UserFileSerializer},
     )
@@ -75,12 +92,16 @@ class FileViewSet(
             raise PayloadTooLarge(error.message) from error
         if uploaded is None:
             raise ValidationError({"file": ["Choose a file to upload (multipart field “file”)."]})
+        chat = _chat_to_attach_to(user, request.data.get("chat_id"))
         try:
             result = services.store_upload(user=user, uploaded=uploaded)
         except services.UnsupportedFileType as error:
             raise UnsupportedMediaType(uploaded.content_type or "", detail=str(error)) from error
+        if chat is not None:
+            chat_services.attach_file(chat=chat, file=result.file)
         data = dict(UserFileSerializer(result.file).data)
         data["duplicate"] = result.duplicate
+        data["chat_id"] = chat.pk if chat is not None else None
         return Response(
             data, status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
         )
@@ -91,7 +112,7 @@ class FileViewSet(
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: int) -> FileResponse:
-        return download_response(self.get_object())
+        return download_response(request._request, self.get_object())
 
     @extend_schema(responses=FileChunkSerializer(many=True))
     @action(detail=True, methods=["get"])

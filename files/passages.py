@@ -8,3 +8,4 @@ class Passage:
     file_id: int
     file_name: str
     text: str
+    chunk_index: int  # where in the file: its FileChunk.index

@@ -32,7 +32,10 @@ def relevant_passages(
         .select_related("file")
         .order_by("-rank", "file_id", "index")[:limit]
     )
-    return [Passage(file_id=c.file_id, file_name=c.file.name, text=c.text) for c in ranked]
+    return [
+        Passage(file_id=c.file_id, file_name=c.file.name, text=c.text, chunk_index=c.index)
+        for c in ranked
+    ]
 
 
 def files_not_ready(user: User, *, file_ids: list[int] | None) -> list[str]:

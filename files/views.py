@@ -1,15 +1,17 @@
 """Server-rendered file pages: list and upload, detail with the extracted text, download."""
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from chats import services as chat_services
+from chats.models import ChatSession
 from files import services
-from files.api import download_response
 from files.detection import ACCEPTED_DESCRIPTION
+from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.uploads import UploadTooLarge, check_limit, install_limit
 
@@ -44,6 +46,16 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     return _checked_upload_page(request)
 
 
+def _chat_to_attach_to(request: HttpRequest) -> ChatSession | None:
+    """The chat an upload from a chat page attaches its files to (its `chat_id` field)."""
+    raw = request.POST.get("chat_id", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        raise Http404
+    return get_object_or_404(ChatSession.objects.for_user(_user(request)), pk=int(raw))
+
+
 @csrf_protect
 def _checked_upload_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -54,6 +66,7 @@ def _checked_upload_page(request: HttpRequest) -> HttpResponse:
     except UploadTooLarge as error:
         refusals.append(("Upload", error.message))
         uploads = []
+    chat = _chat_to_attach_to(request)
     for uploaded in uploads:
         try:
             result = services.store_upload(user=user, uploaded=uploaded)
@@ -61,24 +74,36 @@ def _checked_upload_page(request: HttpRequest) -> HttpResponse:
             refusals.append((uploaded.name or "file", str(error)))
         else:
             note = "was already uploaded" if result.duplicate else "is uploaded and being read"
+            if chat is not None:
+                chat_services.attach_file(chat=chat, file=result.file)
+                note += ", and this chat answers from it"
             messages.success(request, f"“{result.file.name}” {note}.")
     if not uploads and not refusals:
         refusals.append(("Upload", "Choose one or more files first."))
     if refusals:
         return render(request, "files/list.html", _list_context(request, refusals), status=400)
+    if chat is not None:
+        return redirect("chat-detail", chat_id=chat.pk)
     return redirect("file-list")
+
+
+def _cited_passage(request: HttpRequest) -> int | None:
+    """The passage a citation points to (?passage=<chunk index>); anything else: none."""
+    raw = request.GET.get("passage", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @require_http_methods(["GET"])
 def file_detail_page(request: HttpRequest, file_id: int) -> HttpResponse:
     file = _owned_file(request, file_id)
     chunks = FileChunk.objects.for_user(_user(request)).filter(file=file).order_by("index")
-    return render(request, "files/detail.html", {"file": file, "chunks": chunks})
+    context = {"file": file, "chunks": chunks, "cited": _cited_passage(request)}
+    return render(request, "files/detail.html", context)
 
 
 @require_http_methods(["GET"])
 def download_page(request: HttpRequest, file_id: int) -> FileResponse:
-    return download_response(_owned_file(request, file_id))
+    return download_response(request, _owned_file(request, file_id))
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""HTTP through Django, WebSockets at /ws/ through Channels."""
+"""HTTP through Django, WebSockets at /ws/ through Channels, and the server's lifespan."""
 
 import os
 
@@ -8,16 +8,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onyx_site.settings")
 django_asgi_app = get_asgi_application()  # before importing anything that touches models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from chats.consumers import LiveConsumer  # noqa: E402
+from onyx_site.body_limits import RequestBodyLimit  # noqa: E402
+from onyx_site.lifespan import lifespan  # noqa: E402
+from onyx_site.outages import close_sockets_on_outage  # noqa: E402
 
-websocket_urls = URLRouter([path("ws/", LiveConsumer.as_asgi())])
+websocket_routes = [path("ws/", LiveConsumer.as_asgi())]
+if settings.ONYX_BENCH_BASELINES:
+    from onyx_site.bench_baselines import BareEchoConsumer
+
+    websocket_routes.append(path("bench/echo/", BareEchoConsumer.as_asgi()))
+websocket_urls = URLRouter(websocket_routes)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": websocket_auth(websocket_urls),
+        "http": RequestBodyLimit(django_asgi_app),
+        "websocket": close_sockets_on_outage(websocket_auth(websocket_urls)),
+        "lifespan": lifespan,
     }
 )

@@ -59,6 +59,6 @@ async def asend_ephemeral(user_id: int, event: dict[str, Any]) -> None:
         await layer.group_send(user_group(user_id), {"type": LIVE_EVENT, "event": event})
 
 
-def close_session_sockets(sid: str) -> None:
-    """Tell every socket opened with this session to say why and close."""
-    _group_send(session_group(sid), {"type": SESSION_REVOKED})
+def close_session_sockets(sid: str, *, reason: str) -> None:
+    """Tell every socket opened with this session to say why (`reason`, for the user) and close."""
+    _group_send(session_group(sid), {"type": SESSION_REVOKED, "reason": reason})

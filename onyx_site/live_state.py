@@ -29,9 +29,17 @@ STOP_FLAG_TTL_SECONDS = 60 * 60
 LEASE_SECONDS = 30
 
 
+def _client_options() -> dict[str, Any]:
+    return {
+        "decode_responses": True,
+        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": settings.REDIS_TIMEOUT_SECONDS,
+    }
+
+
 @cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return redis.Redis.from_url(settings.REDIS_URL, **_client_options())
 
 
 _async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]" = (
@@ -44,7 +52,7 @@ def aredis_client() -> redis.asyncio.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = redis.asyncio.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL, **_client_options())
         _async_clients[loop] = client
     return client
 

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from onyx_site.static_headers import add_security_headers
 
 # Lets classes like ModelForm[User] be subscripted at run time, as the type stubs allow.
 django_stubs_ext.monkeypatch()
@@ -43,22 +46,33 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "servestatic",  # before staticfiles: its checks, and runserver without static serving
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, as CSP requires
+    "csp",
+    # Before axes: its `axes_reset` command is replaced by ours (accounts/management/commands).
+    "accounts",
     "axes",
     "procrastinate.contrib.django",
     "onyx_site",
-    "accounts",
     "chats",
     "files",
 ]
 
 MIDDLEWARE = [
+    # Static files, served asynchronously under ASGI (WhiteNoise's sync file iterators made
+    # Django warn and buffer every file in memory). First, because it is async-only and the
+    # rest of the chain is sync: anywhere else each switch between the two costs a thread hop
+    # on every request (five per request where it stood after SecurityMiddleware; one now).
+    # Its responses get their security headers from SERVESTATIC_ADD_HEADERS_FUNCTION instead.
+    "servestatic.middleware.ServeStaticMiddleware",
+    "onyx_site.outages.ServiceOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +118,9 @@ if not 1 <= DATABASE_POOL_MIN <= DATABASE_POOL_MAX:
         "DATABASE_POOL_MIN must be at least 1 and at most DATABASE_POOL_MAX."
     )
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
+# The pool checks a connection before handing it out, so after PostgreSQL restarts the dead
+# connections are replaced instead of failing one request each.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": DATABASE_POOL_MIN,
     "max_size": DATABASE_POOL_MAX,
@@ -113,11 +130,18 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# With Redis out of reach, give up quickly: the request is answered 503 instead of hanging.
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
+REDIS_TIMEOUT_SECONDS = 10.0
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "onyx",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        },
     },
 }
 
@@ -170,7 +194,7 @@ if ONYX_SESSION_IDLE_MINUTES < 0:
 ONYX_SESSION_TOUCH_SECONDS = 60
 ONYX_WEBSOCKET_RECHECK_SECONDS = env.float("ONYX_WEBSOCKET_RECHECK_SECONDS", default=5.0)
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "accounts.session_store"  # Django's cache engine, loud when Redis is down
 SESSION_CACHE_ALIAS = "default"
 SESSION_COOKIE_NAME = "onyx_session"
 SESSION_COOKIE_AGE = int(ONYX_SESSION_MAX_AGE.total_seconds())
@@ -187,6 +211,10 @@ AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = env.int("ONYX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ONYX_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client's address is REMOTE_ADDR, which uvicorn takes from X-Forwarded-For only when the
+# connection comes from a proxy listed in FORWARDED_ALLOW_IPS: axes must not read the header
+# itself (it would with django-ipware installed), or a client could pick its own address.
+AXES_CLIENT_IP_CALLABLE = "accounts.request_info.client_ip"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "accounts.login_throttle.normalized_username"
 AXES_RESET_ON_SUCCESS = True
@@ -206,6 +234,10 @@ ONYX_LLM_READ_TIMEOUT = env.float("ONYX_LLM_READ_TIMEOUT", default=120.0)
 if ONYX_LLM_BASE_URL and not ONYX_LLM_MODEL:
     raise ImproperlyConfigured("ONYX_LLM_MODEL must name a model when ONYX_LLM_BASE_URL is set.")
 ONYX_SEND_RATE_PER_MINUTE = env.int("ONYX_SEND_RATE_PER_MINUTE", default=30)
+# Replies one user may have being written at once, across chats (each one is a paid model call).
+ONYX_MAX_CONCURRENT_REPLIES = env.int("ONYX_MAX_CONCURRENT_REPLIES", default=3)
+if ONYX_MAX_CONCURRENT_REPLIES < 1:
+    raise ImproperlyConfigured("ONYX_MAX_CONCURRENT_REPLIES must be at least 1.")
 # Seconds between the built-in provider's words: it streams like a real model.
 ONYX_BUILTIN_WORD_DELAY = env.float("ONYX_BUILTIN_WORD_DELAY", default=0.03)
 # How often a reply being written is also saved to PostgreSQL (losing Redis costs at most this).
@@ -247,6 +279,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "onyx_site.api_errors.json_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "onyx_site.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -264,6 +301,16 @@ SPECTACULAR_SETTINGS = {
     "from /api/auth/token/ (Authorization: Bearer <access>) or a browser session.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not from a CDN: the docs
+    # work offline and load nothing from another site.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Messages and files both have a `status`, with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "chats.models.ChatMessage.Status",
+        "FileStatusEnum": "files.models.UserFile.Status",
+    },
 }
 
 # --- Static files, i18n -----------------------------------------------------------
@@ -299,12 +346,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "onyx_site.static_storage.HashedStaticFiles"},
 }
 ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
+# Every other request body. The largest legitimate one is a 32,000-character message: even with
+# every character escaped (an emoji is 12 bytes as a JSON escape pair or as %XX form encoding)
+# that is under 400 KB. Refused at the ASGI edge before Django reads it (onyx_site/body_limits.py).
+ONYX_MAX_REQUEST_KB = env.int("ONYX_MAX_REQUEST_KB", default=1024)
+if ONYX_MAX_REQUEST_KB < 64 or ONYX_MAX_UPLOAD_MB < 1:
+    raise ImproperlyConfigured(
+        "ONYX_MAX_REQUEST_KB must be at least 64 and ONYX_MAX_UPLOAD_MB at least 1."
+    )
+ONYX_MAX_REQUEST_BYTES = ONYX_MAX_REQUEST_KB * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = ONYX_MAX_REQUEST_BYTES
 ONYX_USER_QUOTA_MB = env.int("ONYX_USER_QUOTA_MB", default=1024)
 # Uploads larger than this go to a temporary file instead of memory while they arrive.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-WHITENOISE_USE_FINDERS = DEBUG
+SERVESTATIC_USE_FINDERS = DEBUG
+SERVESTATIC_ADD_HEADERS_FUNCTION = add_security_headers
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -313,15 +371,36 @@ USE_TZ = True
 
 # --- Production hardening -------------------------------------------------------
 
+# Every page: scripts, styles, images and connections (the /ws/ socket too) only from this
+# site; no inline script or style (our templates have none), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # data: for the admin's and Swagger UI's icons
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_flag("ONYX_SSL_REDIRECT", default=True)
+    # A load balancer's health checks speak plain HTTP to the process.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env.int("ONYX_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Baseline views for `make bench` (bench/): never on in a real deployment.
+ONYX_BENCH_BASELINES = env_flag("ONYX_BENCH_BASELINES", default=False)
 
 LOGGING = {
     "version": 1,

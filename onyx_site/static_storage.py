@@ -1,6 +1,6 @@
 """Static files with content hashes in their names, imports between ES modules included."""
 
-from whitenoise.storage import CompressedManifestStaticFilesStorage  # type: ignore[import-untyped]
+from servestatic.storage import CompressedManifestStaticFilesStorage  # type: ignore[import-untyped]
 
 
 class HashedStaticFiles(CompressedManifestStaticFilesStorage):

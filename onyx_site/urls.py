@@ -1,17 +1,20 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from onyx_site import health
 
 
 class ApiRootView(APIView):
@@ -29,6 +32,7 @@ class ApiRootView(APIView):
                 "sessions": reverse("api-sessions", request=request),
                 "chats": reverse("api-chat-list", request=request),
                 "files": reverse("api-file-list", request=request),
+                "models": reverse("api-models", request=request),
                 "schema": reverse("api-schema", request=request),
                 "docs": reverse("api-docs", request=request),
             }
@@ -41,7 +45,18 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return page_not_found(request, exception)
 
 
+def failed(request: HttpRequest) -> HttpResponse:
+    """500 (with DEBUG off). A store that is down becomes a 503 in onyx_site/outages.py."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Something went wrong on the server. It has been logged; try again."},
+            status=500,
+        )
+    return server_error(request)
+
+
 handler404 = not_found
+handler500 = failed
 
 
 @login_not_required
@@ -51,6 +66,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", login_not_required(RedirectView.as_view(url="/chats/", permanent=False))),
     path("favicon.ico", favicon),
     path("", include("accounts.urls")),
@@ -62,6 +79,10 @@ urlpatterns = [
     path("api/", include("chats.api_urls")),
     path("api/", include("files.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: no inline script for CSP to refuse.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+if settings.ONYX_BENCH_BASELINES:
+    urlpatterns += [path("", include("onyx_site.bench_baselines"))]

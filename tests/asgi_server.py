@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Literal
 
 import uvicorn
 
@@ -18,11 +19,25 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_asgi_server() -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL."""
+def running_asgi_server(
+    *,
+    log_level: str = "warning",
+    lifespan: Literal["auto", "on", "off"] = "on",
+    **options: Any,
+) -> Iterator[str]:
+    """Serve the app on a free loopback port in a thread; yield its base URL. The server's log
+    goes to the test's logging (pytest captures it); lifespan "on" fails the start unless the
+    app answers the protocol, "auto" is what a bare `uvicorn onyx_site.asgi:application` does.
+    Other `options` go to uvicorn.Config (say forwarded_allow_ips)."""
     port = _free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        application,
+        host="127.0.0.1",
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        lifespan=lifespan,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)

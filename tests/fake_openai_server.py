@@ -4,6 +4,9 @@ What it does is chosen by a marker in the last user message: `[slow]` waits betw
 (`[steady]` a little, like a fast model),
 `[fail500]` answers HTTP 500, `[cut]` drops the connection mid-stream, `[hang]` sends headers and
 then nothing. Otherwise it streams "Echo: <message>" in several chunks.
+
+GET /v1/models lists `models`; a test sets `models_reply` to "not-json" or "hang" for a broken
+server, and `required_key` to answer 401 to any other API key.
 """
 
 import json
@@ -29,6 +32,9 @@ class FakeOpenAIServer:
     server: ThreadingHTTPServer
     requests: list[ReceivedRequest] = field(default_factory=list)
     closed_early: threading.Event = field(default_factory=threading.Event)
+    models: list[str] = field(default_factory=lambda: ["fake-model", "fake-large"])
+    models_reply: str = "list"
+    required_key: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -63,6 +69,37 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             return
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            state.requests.append(
+                ReceivedRequest(
+                    path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body={}
+                )
+            )
+            if self.path != "/v1/models":
+                self._send(404, b'{"error": {"message": "Not found"}}', "application/json")
+            elif state.required_key and (
+                self.headers.get("Authorization") != f"Bearer {state.required_key}"
+            ):
+                body = b'{"error": {"message": "Incorrect API key provided"}}'
+                self._send(401, body, "application/json")
+            elif state.models_reply == "hang":
+                time.sleep(3)
+            elif state.models_reply == "not-json":
+                self._send(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
+            else:
+                listed = {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model"} for m in state.models],
+                }
+                self._send(200, json.dumps(listed).encode(), "application/json")
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))

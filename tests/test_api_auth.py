@@ -80,7 +80,7 @@ def test_after_logout_the_same_tokens_are_refused(alice: User) -> None:
     assert session_registry.list_sessions(alice.pk) == []
 
 
-def test_refresh_rotates_and_the_old_refresh_token_stops_working(alice: User) -> None:
+def test_refresh_rotates_to_a_new_pair(alice: User) -> None:
     tokens = api_tokens(Client(), alice)
     api = Client()
     first = _post(api, "/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
@@ -88,9 +88,25 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(alice: User) ->
     new = first.json()
     assert new["refresh"] != tokens["refresh"]
     assert api.get("/api/auth/me/", headers=bearer(new["access"])).status_code == 200
-    again = _post(api, "/api/auth/token/refresh/", {"refresh": tokens["refresh"]})
-    assert again.status_code == 401
     assert _post(api, "/api/auth/token/refresh/", {"refresh": new["refresh"]}).status_code == 200
+
+
+def test_a_reused_refresh_token_ends_its_whole_session(alice: User) -> None:
+    """A thief and the rightful holder both hold the session: whoever refreshes second with
+    the same token ends it for both, the newer tokens included."""
+    stolen = api_tokens(Client(), alice)
+    api = Client()
+    rightful = _post(api, "/api/auth/token/refresh/", {"refresh": stolen["refresh"]}).json()
+    again = _post(api, "/api/auth/token/refresh/", {"refresh": stolen["refresh"]})
+    assert again.status_code == 401
+    assert "used again" in again.json()["detail"]
+    later = _post(api, "/api/auth/token/refresh/", {"refresh": rightful["refresh"]})
+    assert later.status_code == 401
+    assert "used again" in later.json()["detail"]
+    me = api.get("/api/auth/me/", headers=bearer(rightful["access"]))
+    assert me.status_code == 401
+    assert "used again" in me.json()["detail"]
+    assert session_registry.list_sessions(alice.pk) == []
 
 
 def test_an_access_token_is_not_a_refresh_token(alice: User) -> None:
@@ -166,3 +182,21 @@ def test_unknown_api_path_is_a_json_404(alice_tokens: dict[str, str]) -> None:
     response = Client().get("/api/nothing-here/", headers=bearer(alice_tokens["access"]))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_an_authenticated_api_request_needs_no_database_query(
+    alice: User, django_assert_num_queries: Any
+) -> None:
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    assert client.get("/api/auth/me/", headers=headers).status_code == 200  # fills the cache
+    with django_assert_num_queries(0):
+        assert client.get("/api/auth/me/", headers=headers).json()["email"] == alice.email
+
+
+def test_a_changed_user_is_seen_at_once_despite_the_cache(alice: User) -> None:
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    assert client.get("/api/auth/me/", headers=headers).json()["role"] == "basic"
+    alice.email, alice.role = "alice.müller@example.com", User.Role.ADMIN
+    alice.save()
+    me = client.get("/api/auth/me/", headers=headers).json()
+    assert (me["email"], me["role"]) == ("alice.müller@example.com", "admin")

@@ -52,4 +52,6 @@ def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser:
     expect(phone.locator("#session-banner")).to_contain_text("Sign in again")
     phone.reload()
     expect(phone).to_have_url(f"{base_url}/login/?next=/chats/")
-    expect(phone.locator(".messages")).to_contain_text("Your session expired. Sign in again.")
+    expect(phone.locator(".messages")).to_contain_text(
+        "You were signed out from another device. Sign in again."
+    )

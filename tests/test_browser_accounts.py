@@ -9,10 +9,11 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from chats.models import ChatMessage, ChatSession
+from chats.models import ChatSession
 from files.models import UserFile
 from tests.browser_helpers import screenshot, serious_accessibility_problems, sign_in_page
-from tests.conftest import DESKTOP, PASSWORD, PHONE, sign_in
+from tests.conftest import DESKTOP, PASSWORD, PHONE
+from tests.factories import add_message, make_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,15 +22,25 @@ ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Mobile Safari/537.36"
 )
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def test_sessions_fit_a_phone_and_revoking_asks_first(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
-    sign_in(alice, user_agent=ANDROID)  # another device
-    page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
+    other_device = open_page(viewport=PHONE, user_agent=ANDROID)
+    sign_in_page(other_device, base_url, alice.email, scripts=False)
+    page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True, user_agent=IPHONE)
     sign_in_page(page, base_url, alice.email, then="/account/sessions/")
     rows = page.locator(".session-row")
     expect(rows).to_have_count(2)
+    # Devices named for people, the raw user agent kept for a closer look.
+    expect(page.locator(".session-row.current [data-role=device]")).to_have_text("Safari on iPhone")
+    other_name = page.locator(".session-row:not(.current) [data-role=device]")
+    expect(other_name).to_have_text("Chrome on Android")
+    expect(other_name).to_have_attribute("title", ANDROID)
     for row in rows.all():
         box = row.bounding_box()
         button = row.locator("button").bounding_box()
@@ -67,30 +78,18 @@ def test_the_account_page_fits_a_phone_and_saves_the_theme(
 
 def _alice_with_things() -> tuple[User, ChatSession]:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
-    chat = ChatSession.objects.create(owner=alice, title="Trip to Kyōto 🗾")
-    question = ChatMessage.objects.create(
-        chat=chat, owner=alice, role="user", content="Plan three days in Kyōto, 京都 please 🙏"
-    )
-    ChatMessage.objects.create(
-        chat=chat,
-        owner=alice,
-        role="assistant",
-        reply_to=question,
+    chat = make_chat(owner=alice, title="Trip to Kyōto 🗾")
+    question = add_message(chat, "user", "Plan three days in Kyōto, 京都 please 🙏")
+    # An earlier version of the answer, which failed: the shown one says "2/2".
+    add_message(chat, "assistant", "", parent=question, status="failed")
+    add_message(
+        chat,
+        "assistant",
+        "## Day one\n\n- Fushimi Inari at dawn\n- **Lunch**: [Nishiki](https://example.com)\n\n"
+        "| Day | Area |\n|:--|--:|\n| 1 | East |\n\n"
+        "```python\nprint('おはよう')\n```\n\n> Pack light.",
+        parent=question,
         model_name="builtin",
-        content=(
-            "## Day one\n\n- Fushimi Inari at dawn\n- **Lunch**: [Nishiki](https://example.com)\n\n"
-            "| Day | Area |\n|:--|--:|\n| 1 | East |\n\n"
-            "```python\nprint('おはよう')\n```\n\n> Pack light."
-        ),
-    )
-    ChatMessage.objects.create(
-        chat=chat,
-        owner=alice,
-        role="assistant",
-        reply_to=question,
-        status="failed",
-        superseded=True,
-        content="",
     )
     # Rows as the files page lists them; their bytes are not needed to show them.
     rows: list[tuple[str, str, dict[str, Any]]] = [

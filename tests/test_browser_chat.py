@@ -11,6 +11,7 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
 from tests.conftest import DESKTOP, PASSWORD, PHONE
+from tests.factories import add_message, make_chat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -134,19 +135,12 @@ def test_stop_in_the_composer_ends_the_reply(base_url: str, open_page: OpenPage)
 
 
 def _long_chat(owner: User, turns: int) -> ChatSession:
-    chat = ChatSession.objects.create(owner=owner, title="A long talk")
+    chat = make_chat(owner=owner, title="A long talk")
     answer = "\n\n".join(f"Paragraph {n} of an answer, with `code` and **bold**." for n in range(6))
     for n in range(turns):
-        question = ChatMessage.objects.create(
-            chat=chat, owner=owner, role="user", content=f"Question {n}?"
-        )
-        ChatMessage.objects.create(
-            chat=chat,
-            owner=owner,
-            role="assistant",
-            content=f"{answer}\n\n```python\nprint({n})\n```",
-            reply_to=question,
-            model_name="builtin",
+        add_message(chat, "user", f"Question {n}?")
+        add_message(
+            chat, "assistant", f"{answer}\n\n```python\nprint({n})\n```", model_name="builtin"
         )
     return chat
 
@@ -196,15 +190,12 @@ def test_nothing_is_covered_and_a_button_leads_back_to_the_latest(
 
 def test_every_code_block_has_a_copy_button(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
-    chat = ChatSession.objects.create(owner=alice, title="Code")
-    question = ChatMessage.objects.create(chat=chat, owner=alice, role="user", content="Code?")
-    ChatMessage.objects.create(
-        chat=chat,
-        owner=alice,
-        role="assistant",
-        content="```python\nprint('héllo 世界')\n```\n\n"
-        "- in a list:\n\n  ```\n  plain <b>text</b>\n  ```",
-        reply_to=question,
+    chat = make_chat(owner=alice, title="Code")
+    add_message(chat, "user", "Code?")
+    add_message(
+        chat,
+        "assistant",
+        "```python\nprint('héllo 世界')\n```\n\n- in a list:\n\n  ```\n  plain <b>text</b>\n  ```",
     )
     page = open_page(permissions=["clipboard-read", "clipboard-write"])
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")

@@ -9,8 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from chats import selectors
 from chats.models import ChatMessage, ChatSession
 from chats.replies import message_event
+from tests.factories import add_message, make_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +37,11 @@ def test_the_list_shows_only_ones_own_chats(
 def test_history_escapes_user_text_and_renders_assistant_markdown(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="user", content="<script>alert(1)</script> **not bold**"
-    )
-    ChatMessage.objects.create(
-        chat=alice_chat,
-        owner=alice,
-        role="assistant",
-        status="done",
-        content="**bold** <img src=x onerror=alert(1)>\n\n```python\nimport os\n```",
+    add_message(alice_chat, "user", "<script>alert(1)</script> **not bold**")
+    add_message(
+        alice_chat,
+        "assistant",
+        "**bold** <img src=x onerror=alert(1)>\n\n```python\nimport os\n```",
     )
     page = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **not bold**" in page
@@ -104,9 +102,7 @@ def test_rename_and_delete_with_confirmation(
 def test_search_page_finds_message_text(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="user", content="recipes for sourdough bread"
-    )
+    add_message(alice_chat, "user", "recipes for sourdough bread")
     page = alice_client.get("/chats/", {"q": "sourdough"}).content.decode()
     assert "Alice&#x27;s plans" in page
     assert "sourdough bread" in page
@@ -117,10 +113,11 @@ def test_chat_pages_take_a_fixed_number_of_queries(
     alice_client: Client, alice: User, alice_chat: ChatSession, django_assert_max_num_queries
 ) -> None:
     for n in range(40):
-        ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content=f"m{n}")
-        ChatSession.objects.create(owner=alice, title=f"c{n}")
-    # Fixed whatever the history's length: chat, history, sidebar, the file picker, session.
-    with django_assert_max_num_queries(8):
+        add_message(alice_chat, "user" if n % 2 == 0 else "assistant", f"m{n}")
+        make_chat(owner=alice, title=f"c{n}")
+    # Fixed whatever the history's length: session, chat, stalled replies, the branch's ids, its
+    # messages, their versions, the chat's files, the sidebar, the file picker, the models.
+    with django_assert_max_num_queries(10):
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
     with django_assert_max_num_queries(5):
         assert alice_client.get("/chats/").status_code == 200
@@ -168,7 +165,7 @@ def test_pin_and_archive_without_javascript(
 def test_bob_cannot_pin_archive_or_read_alices_bubbles(
     bob_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="secret")
+    add_message(alice_chat, "user", "secret")
     for path in ("pin/", "archive/"):
         assert bob_client.post(f"/chats/{alice_chat.pk}/{path}", {"on": "true"}).status_code == 404
     assert bob_client.get(f"/chats/{alice_chat.pk}/messages/").status_code == 404
@@ -181,25 +178,30 @@ def test_bob_cannot_pin_archive_or_read_alices_bubbles(
 def test_bubbles_come_as_the_page_renders_them(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    first = ChatMessage.objects.create(chat=alice_chat, owner=alice, role="user", content="1 <b>")
-    second = ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="assistant", content="**two**", reply_to=first
+    first = add_message(alice_chat, "user", "1 <b>")
+    earlier = add_message(alice_chat, "assistant", "*one*")
+    second = add_message(alice_chat, "assistant", "**two** 🦉", parent=first)
+    shown = alice_client.get(f"/chats/{alice_chat.pk}/messages/").content.decode()
+    assert shown.count("<article") == 2
+    assert "1 &lt;b&gt;" in shown
+    assert f'id="message-{second.pk}"' in shown
+    assert "<strong>two</strong> 🦉" in shown
+    assert 'aria-label="Version 2 of 2" data-role="version-position">2/2<' in shown
+    # By id, any branch's message: the version not shown, for a tab switching to it.
+    only = alice_client.get(
+        f"/chats/{alice_chat.pk}/messages/", {"ids": f"{earlier.pk},x,²,{'9' * 30}"}
     )
-    everything = alice_client.get(f"/chats/{alice_chat.pk}/messages/").content.decode()
-    assert everything.count("<article") == 2
-    assert "1 &lt;b&gt;" in everything
-    assert "<strong>two</strong>" in everything
-    only = alice_client.get(f"/chats/{alice_chat.pk}/messages/", {"ids": f"{second.pk},x"})
+    assert only.status_code == 200
     assert only.content.decode().count("<article") == 1
-    assert f'id="message-{second.pk}"' in only.content.decode()
+    assert f'id="message-{earlier.pk}"' in only.content.decode()
+    assert 'aria-label="Version 1 of 2" data-role="version-position">1/2<' in only.content.decode()
 
 
 def test_a_message_event_carries_the_bubble_the_page_shows(
     alice: User, alice_chat: ChatSession
 ) -> None:
-    reply = ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="assistant", status="streaming", content="so far\r\n"
-    )
+    reply = add_message(alice_chat, "assistant", "so far\r\n", status="streaming")
+    selectors.ready_to_show(alice, [reply])
     event = message_event("message.created", reply)
     assert event["html"] == render_to_string("chats/_message.html", {"message": reply})
     # The text so far travels with its carriage return intact, for code-point offsets.

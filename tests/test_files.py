@@ -214,6 +214,10 @@ def test_a_question_about_a_fact_in_a_file_is_answered_from_it_with_a_citation(a
     assert reply.citations[0]["file_id"] == file["id"]
     assert reply.citations[0]["file_name"] == "heron-briefing.pdf"
     assert "4471" in reply.citations[0]["passage"]
+    cited = FileChunk.objects.for_user(alice).get(
+        file_id=file["id"], index=reply.citations[0]["chunk_index"]
+    )
+    assert "4471" in cited.text
 
 
 def test_bob_is_never_answered_from_alices_files(alice: User, bob: User) -> None:

@@ -1,18 +1,48 @@
-"""Ownership is structural: user data is only ever reached through for_user()."""
+"""Ownership is structural: user data is only ever reached through for_user().
+
+The check reads the app's source (it writes nothing) and fails on any other way in: a manager
+method other than for_user/create, get_object_or_404 on a model class, a related manager of an
+owned model, or prefetch_related naming an owned relation without a scoped Prefetch.
+"""
 
 import ast
 from pathlib import Path
+
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNED_MODELS = {"ChatSession", "ChatMessage", "UserFile", "FileChunk"}
 ALLOWED_FILES = {"admin.py"}
 # Creating a row names its owner explicitly; that is not a lookup.
 ALLOWED_METHODS = {"for_user", "create", "bulk_create"}
+# Replacing what a relation holds is a write, given rows already scoped with for_user().
+RELATION_WRITES = {"set", "clear"}
+SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
 
 
-def _unscoped_uses(path: Path) -> list[str]:
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+def _owned_relation_names() -> set[str]:
+    """Names under which one model reaches rows of an owned model (forward many-to-many and
+    reverse relations), as `chat.files.all()` would."""
+    names = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            related = getattr(field, "related_model", None)
+            if related is None or related.__name__ not in OWNED_MODELS:
+                continue
+            if field.many_to_many or field.one_to_many:
+                accessor = (
+                    field.get_accessor_name()  # type: ignore[union-attr]
+                    if field.auto_created
+                    else field.name
+                )
+                if accessor and not accessor.endswith("+"):
+                    names.add(accessor)
+    return names
+
+
+def _unscoped_uses(source: str, where: str, relations: set[str]) -> list[str]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, filename=where)):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Attribute)
@@ -21,13 +51,30 @@ def _unscoped_uses(path: Path) -> list[str]:
             and node.value.value.id in OWNED_MODELS
             and node.attr not in ALLOWED_METHODS
         ):
-            found.append(
-                f"{path.relative_to(ROOT)}:{node.lineno} {node.value.value.id}.objects.{node.attr}"
+            found.append((node.lineno, f"{node.value.value.id}.objects.{node.attr}"))
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr in relations
+            and node.attr not in RELATION_WRITES
+        ):
+            found.append((node.lineno, f"related manager .{node.value.attr}.{node.attr}"))
+        elif isinstance(node, ast.Call):
+            name = (
+                node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
             )
-    return found
+            first = node.args[0] if node.args else None
+            if name in SHORTCUTS and isinstance(first, ast.Name) and first.id in OWNED_MODELS:
+                found.append((node.lineno, f"{name}({first.id}, …)"))
+            if name == "prefetch_related":
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and str(arg.value).split("__")[0] in relations:
+                        found.append((node.lineno, f"prefetch_related({arg.value!r})"))
+    return [f"{where}:{line} {what}" for line, what in sorted(found)]
 
 
 def test_no_app_code_reaches_user_data_without_for_user() -> None:
+    relations = _owned_relation_names()
     app_files = [
         path
         for app in ("accounts", "chats", "files", "onyx_site")
@@ -35,14 +82,35 @@ def test_no_app_code_reaches_user_data_without_for_user() -> None:
         if "migrations" not in path.parts and path.name not in ALLOWED_FILES
     ]
     assert app_files
-    offenders = [use for path in app_files for use in _unscoped_uses(path)]
+    offenders = [
+        use
+        for path in app_files
+        for use in _unscoped_uses(path.read_text(), str(path.relative_to(ROOT)), relations)
+    ]
     assert offenders == []
 
 
-def test_the_check_itself_catches_an_unscoped_lookup(tmp_path: Path) -> None:
-    sample = ROOT / "tests" / "_ownership_sample.py"
-    sample.write_text("ChatMessage.objects.filter(pk=1)\nChatSession.objects.all()\n")
-    try:
-        assert len(_unscoped_uses(sample)) == 2
-    finally:
-        sample.unlink()
+def test_the_check_catches_every_way_around_for_user() -> None:
+    relations = _owned_relation_names()
+    assert "files" in relations  # ChatSession.files, the files a chat answers from
+    sample = "\n".join(
+        [
+            "ChatMessage.objects.filter(pk=1)",
+            "ChatSession.objects.all()",
+            "get_object_or_404(UserFile, pk=3)",
+            "chat.files.all()",
+            "ChatSession.objects.for_user(u).prefetch_related('files')",
+            # Allowed: scoped lookups and creation.
+            "get_object_or_404(ChatSession.objects.for_user(u), pk=1)",
+            "ChatMessage.objects.for_user(u).filter(chat=c)",
+            "ChatMessage.objects.create(owner=u, chat=c)",
+        ]
+    )
+    found = _unscoped_uses(sample, "sample.py", relations)
+    assert [use.split(" ", 1)[1] for use in found] == [
+        "ChatMessage.objects.filter",
+        "ChatSession.objects.all",
+        "get_object_or_404(UserFile, …)",
+        "related manager .files.all",
+        "prefetch_related('files')",
+    ]

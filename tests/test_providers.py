@@ -6,14 +6,35 @@ import time
 from typing import Any
 
 import pytest
+from django.conf import settings
 
-from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats
+from chats.providers.base import (
+    ModelChoice,
+    Passage,
+    PromptMessage,
+    ProviderError,
+    ReplyStats,
+    ServerModel,
+)
 from chats.providers.builtin import BuiltinProvider
 from chats.providers.openai import OpenAICompatibleProvider
 from chats.providers.registry import get_provider
 from tests.fake_openai_server import FakeOpenAIServer
 
-PASSAGE = Passage(file_id=7, file_name="handbook.pdf", text="The office opens at 8:30.")
+PASSAGE = Passage(
+    file_id=7, file_name="handbook.pdf", text="The office opens at 8:30.", chunk_index=0
+)
+
+
+def _configured() -> OpenAICompatibleProvider:
+    """The provider for the server the environment configures (the fake, in these tests)."""
+    return OpenAICompatibleProvider(
+        ServerModel(
+            base_url=settings.ONYX_LLM_BASE_URL,
+            model=settings.ONYX_LLM_MODEL,
+            api_key=settings.ONYX_LLM_API_KEY,
+        )
+    )
 
 
 async def _collect(provider: Any, text: str, **kwargs: Any) -> tuple[list[str], ReplyStats]:
@@ -28,7 +49,7 @@ async def _collect(provider: Any, text: str, **kwargs: Any) -> tuple[list[str], 
 
 
 async def test_openai_streams_the_reply_in_chunks(fake_openai: FakeOpenAIServer) -> None:
-    chunks, stats = await _collect(OpenAICompatibleProvider(), "Hello there, model")
+    chunks, stats = await _collect(_configured(), "Hello there, model")
     assert len(chunks) > 1
     assert "".join(chunks) == "Echo: Hello there, model"
     assert stats.model == "fake-model"
@@ -43,7 +64,7 @@ async def test_openai_streams_the_reply_in_chunks(fake_openai: FakeOpenAIServer)
 async def test_openai_passes_file_passages_with_instructions_to_cite(
     fake_openai: FakeOpenAIServer,
 ) -> None:
-    await _collect(OpenAICompatibleProvider(), "When does the office open?", passages=[PASSAGE])
+    await _collect(_configured(), "When does the office open?", passages=[PASSAGE])
     system = fake_openai.requests[0].body["messages"][0]
     assert system["role"] == "system"
     assert "[1] From handbook.pdf" in system["content"]
@@ -52,24 +73,24 @@ async def test_openai_passes_file_passages_with_instructions_to_cite(
 
 
 async def test_a_slow_stream_still_completes(fake_openai: FakeOpenAIServer) -> None:
-    chunks, _ = await _collect(OpenAICompatibleProvider(), "[slow] one two")
+    chunks, _ = await _collect(_configured(), "[slow] one two")
     assert "".join(chunks) == "Echo: [slow] one two"
 
 
 async def test_an_http_error_is_a_readable_failure(fake_openai: FakeOpenAIServer) -> None:
     with pytest.raises(ProviderError, match=r"HTTP 500.*overloaded"):
-        await _collect(OpenAICompatibleProvider(), "[fail500]")
+        await _collect(_configured(), "[fail500]")
 
 
 async def test_a_cut_stream_is_a_failure_not_a_short_answer(fake_openai: FakeOpenAIServer) -> None:
     with pytest.raises(ProviderError, match="cut"):
-        await _collect(OpenAICompatibleProvider(), "[cut] a b c d e f")
+        await _collect(_configured(), "[cut] a b c d e f")
 
 
 async def test_a_silent_server_times_out(fake_openai: FakeOpenAIServer) -> None:
     started = time.monotonic()
     with pytest.raises(ProviderError, match="did not answer within 1 seconds"):
-        await _collect(OpenAICompatibleProvider(), "[hang]")
+        await _collect(_configured(), "[hang]")
     assert time.monotonic() - started < 2.5
 
 
@@ -80,11 +101,11 @@ async def test_a_refused_connection_names_the_server(settings: Any) -> None:
     settings.ONYX_LLM_BASE_URL = f"http://127.0.0.1:{port}/v1"
     settings.ONYX_LLM_MODEL = "any"
     with pytest.raises(ProviderError, match=rf"127\.0\.0\.1:{port}"):
-        await _collect(OpenAICompatibleProvider(), "hi")
+        await _collect(_configured(), "hi")
 
 
 async def test_closing_the_stream_early_returns_promptly(fake_openai: FakeOpenAIServer) -> None:
-    stream = OpenAICompatibleProvider().stream_reply(
+    stream = _configured().stream_reply(
         [PromptMessage(role="user", content="[slow] a b c d e f g h")], stats=ReplyStats()
     )
     first = await stream.__anext__()
@@ -104,7 +125,15 @@ async def test_builtin_greets_back() -> None:
 async def test_builtin_says_how_to_connect_a_model() -> None:
     text = "".join((await _collect(BuiltinProvider(), "What is the capital of Peru?"))[0])
     assert "No language model is connected" in text
+    assert "Model connections" in text  # in the admin
     assert "ONYX_LLM_BASE_URL" in text
+
+
+async def test_builtin_chosen_while_models_are_connected_points_to_them() -> None:
+    provider = BuiltinProvider(others_offered=["llama3:8b", "gpt-4o"])
+    text = "".join((await _collect(provider, "What is the capital of Peru?"))[0])
+    assert "No language model is connected" not in text
+    assert "“llama3:8b” or “gpt-4o”" in text
 
 
 async def test_builtin_quotes_and_names_the_file() -> None:
@@ -117,12 +146,22 @@ async def test_builtin_streams_word_by_word_and_loses_nothing(settings: Any) -> 
     settings.ONYX_BUILTIN_WORD_DELAY = 0.001
     chunks, _ = await _collect(BuiltinProvider(), "Hello AI")
     assert len(chunks) > 10
-    assert "".join(chunks).endswith("connect one.")
+    assert "".join(chunks).endswith("or with `ONYX_LLM_BASE_URL`.")
 
 
-def test_registry_picks_builtin_unless_a_server_is_configured(settings: Any) -> None:
-    settings.ONYX_LLM_BASE_URL = ""
-    assert get_provider().name == "builtin"
-    settings.ONYX_LLM_BASE_URL = "http://127.0.0.1:1/v1"
-    settings.ONYX_LLM_MODEL = "m"
-    assert get_provider().name == "openai"
+def test_registry_gives_each_choice_its_provider() -> None:
+    assert get_provider(ModelChoice()).name == "builtin"
+    server = ServerModel(base_url="http://127.0.0.1:1/v1", model="m", api_key="k")
+    assert get_provider(ModelChoice(server=server)).name == "openai"
+
+
+async def test_a_model_no_longer_offered_fails_the_reply_with_the_reason() -> None:
+    provider = get_provider(ModelChoice(refusal="Choose another model for this chat."))
+    with pytest.raises(ProviderError, match="Choose another model"):
+        await _collect(provider, "hi")
+
+
+def test_a_server_models_key_stays_out_of_its_repr() -> None:
+    server = ServerModel(base_url="http://127.0.0.1:1/v1", model="m", api_key="sk-secret-42")
+    assert "sk-secret-42" not in repr(server)
+    assert "sk-secret-42" not in repr(ModelChoice(server=server))

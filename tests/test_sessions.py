@@ -113,8 +113,36 @@ def test_revoking_a_browser_session_from_the_page_signs_that_browser_out(alice: 
     phone_sid = phone.session["onyx_sid"]
     laptop.post(f"/account/sessions/{phone_sid}/revoke/")
     response = phone.get("/chats/", follow=True)
-    assert EXPIRED in response.content
+    assert b"You were signed out from another device. Sign in again." in response.content
+    assert EXPIRED not in response.content
     assert laptop.get("/chats/").status_code == 200
+
+
+def test_a_revoked_api_token_and_the_browsers_fetches_say_why(alice: User) -> None:
+    laptop, phone = sign_in(alice, user_agent="laptop"), sign_in(alice, user_agent="phone")
+    tokens = api_tokens(Client(), alice)
+    laptop.post("/account/sessions/revoke-others/")
+    revoked = "You were signed out from another device. Sign in again."
+    me = Client().get("/api/auth/me/", headers=bearer(tokens["access"]))
+    assert (me.status_code, me.json()["detail"]) == (401, revoked)
+    fetched = phone.get("/api/chats/", HTTP_ACCEPT="application/json")
+    assert (fetched.status_code, fetched.json()["detail"]) == (401, revoked)
+
+
+def test_a_browser_api_call_without_its_csrf_token_says_what_to_do(alice: User) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies = sign_in(alice).cookies
+    response = browser.post("/api/chats/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "This page's security token is missing or out of date. Reload the page and try again."
+    )
+
+
+def test_an_api_call_without_credentials_says_how_to_sign_in(db: None) -> None:
+    detail = Client().get("/api/chats/").json()["detail"]
+    assert detail.startswith("Sign in first")
+    assert "credentials were not provided" not in detail
 
 
 def test_signing_out_all_other_sessions_keeps_this_one(alice: User) -> None:

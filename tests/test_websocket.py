@@ -10,20 +10,22 @@ from django.conf import settings
 from django.test import Client
 
 from accounts import session_registry
+from onyx_site import events
 from onyx_site.asgi import application
 from onyx_site.live_state import redis_client
 from tests.conftest import api_tokens, bearer, make_user, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost:8000")
+ORIGIN = (b"origin", b"http://localhost:8000")
 
 
 def _cookie_headers(
     client: Client, origin: tuple[bytes, bytes] = ORIGIN
 ) -> list[tuple[bytes, bytes]]:
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return [(b"cookie", cookie.encode()), origin]
+    return [(b"cookie", cookie.encode()), HOST, origin]
 
 
 async def _open(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
@@ -47,7 +49,7 @@ async def _closed_with(
 
 
 async def test_an_anonymous_socket_is_closed_with_4401() -> None:
-    communicator = await _open([ORIGIN])
+    communicator = await _open([HOST, ORIGIN])
     assert await _closed_with(communicator, 4401) == []
 
 
@@ -67,14 +69,41 @@ async def test_a_browser_socket_opens_with_the_session_cookie() -> None:
     await communicator.disconnect()
 
 
-async def test_a_cookie_socket_from_a_foreign_origin_is_refused() -> None:
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"https://evil.example",
+        b"http://localhost:9000",  # another port of an allowed host: another site
+        b"https://localhost:8000",  # another scheme
+        b"http://localhost",
+        b"http://localhost:8000.evil.example",
+        b"null",
+        b"",
+    ],
+)
+async def test_a_cookie_socket_from_another_origin_is_refused(origin: bytes) -> None:
     alice = await sync_to_async(make_user)("alice@example.com")
     client = await sync_to_async(sign_in)(alice)
     communicator = WebsocketCommunicator(
-        application, "/ws/", headers=_cookie_headers(client, (b"origin", b"https://evil.example"))
+        application, "/ws/", headers=_cookie_headers(client, (b"origin", origin))
     )
     connected, _ = await communicator.connect(timeout=5)
     assert not connected
+
+
+async def test_a_trusted_origin_on_another_host_is_allowed(settings) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.com"]
+    alice = await sync_to_async(make_user)("alice@example.com")
+    client = await sync_to_async(sign_in)(alice)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=_cookie_headers(client, (b"origin", b"https://chat.example.com")),
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    await communicator.disconnect()
 
 
 async def test_an_api_client_socket_opens_with_a_bearer_token() -> None:
@@ -135,14 +164,71 @@ async def test_bobs_events_never_reach_alices_socket() -> None:
     await asyncio.sleep(0)
 
 
-async def test_garbage_from_a_client_is_ignored_and_the_socket_stays_open() -> None:
+ODD_FRAMES: list[dict[str, Any]] = [
+    {"bytes": b"\x00\x01binary"},
+    {"text": ""},
+    {"text": "{not json"},
+    {"text": "[" * 100_000},
+    {"text": "[" * 4000},  # short enough to parse: nested too deep for json.loads
+    {"text": '["a", "list"]'},
+    {"text": '"just a string"'},
+    {"text": "null"},
+    {"text": '{"type": "typing", "chat_id": ' + "9" * 4000 + ', "on": true}'},
+    {"text": '{"type": "typing", "chat_id": "not-an-int"}'},
+    {"text": '{"type": "typing", "chat_id": true}'},
+    {"text": '{"type": "typing", "chat_id": -5}'},
+    {"text": '{"type": "replay", "after": "x"}'},
+    {"text": '{"type": ["ping"]}'},
+    {"text": '{"type": "nonsense 🙃"}'},
+]
+
+
+async def test_every_odd_frame_gets_an_error_event_and_the_socket_stays_open() -> None:
     alice = await sync_to_async(make_user)("alice@example.com")
     tokens = await sync_to_async(api_tokens)(Client(), alice)
     communicator = await _open([(b"authorization", f"Bearer {tokens['access']}".encode())])
     await communicator.receive_json_from(timeout=5)
-    await communicator.send_to(text_data="{not json")
-    await communicator.send_to(text_data='["a", "list"]')
-    await communicator.send_json_to({"type": "typing", "chat_id": "not-an-int"})
+    for frame in ODD_FRAMES:
+        await communicator.send_input({"type": "websocket.receive", **frame})
+        answer = await communicator.receive_json_from(timeout=5)
+        assert answer["type"] == "error", frame
+        assert answer["detail"]
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
     await communicator.disconnect()
+
+
+async def _typing_relayed_during(frames: list[dict[str, Any]]) -> int:
+    """Send these typing frames from one tab; count the typing events another tab receives."""
+    alice = await sync_to_async(make_user)("alice@example.com")
+    tokens = await sync_to_async(api_tokens)(Client(), alice)
+    headers = [(b"authorization", f"Bearer {tokens['access']}".encode())]
+    sender, watcher = await _open(headers), await _open(headers)
+    await sender.receive_json_from(timeout=5)
+    await watcher.receive_json_from(timeout=5)
+    for frame in frames:
+        await sender.send_json_to(frame)
+    await sender.send_json_to({"type": "ping"})
+    assert await sender.receive_json_from(timeout=30) == {"type": "pong"}  # all were handled
+    # A marker behind every relayed notice on the same channel: once it arrives, all did.
+    await events.apublish(alice.pk, {"type": "notification", "text": "marker"})
+    relayed = 0
+    while (event := await watcher.receive_json_from(timeout=10))["type"] != "notification":
+        relayed += event["type"] == "typing"
+    await sender.disconnect()
+    await watcher.disconnect()
+    return relayed
+
+
+async def test_a_burst_of_typing_frames_is_not_all_relayed() -> None:
+    relayed = await _typing_relayed_during(
+        [{"type": "typing", "chat_id": 1, "on": n % 2 == 0} for n in range(5000)]
+    )
+    assert 1 <= relayed < 50
+
+
+async def test_typing_frames_for_many_chats_are_not_all_relayed() -> None:
+    relayed = await _typing_relayed_during(
+        [{"type": "typing", "chat_id": n + 1, "on": True} for n in range(5000)]
+    )
+    assert 1 <= relayed < 50

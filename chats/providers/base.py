@@ -6,7 +6,15 @@ from typing import Literal, Protocol
 
 from files.passages import Passage
 
-__all__ = ["ChatProvider", "Passage", "PromptMessage", "ProviderError", "ReplyStats"]
+__all__ = [
+    "ChatProvider",
+    "ModelChoice",
+    "Passage",
+    "PromptMessage",
+    "ProviderError",
+    "ReplyStats",
+    "ServerModel",
+]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -25,6 +33,26 @@ class ReplyStats:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerModel:
+    """One model of an OpenAI-compatible server, with what it takes to reach it."""
+
+    base_url: str
+    model: str
+    api_key: str = field(default="", repr=False)  # never in a log line or an error
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Who writes a reply: a server's model, or the built-in assistant (`server` None), or
+    nobody, with the reason (`refusal`), when the chat's model is no longer offered."""
+
+    server: ServerModel | None = None
+    refusal: str = ""
+    # For the built-in assistant: the models it could point the user to instead.
+    others_offered: tuple[str, ...] = ()
 
 
 class ProviderError(Exception):

@@ -3,13 +3,13 @@
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 from django.conf import settings
 
-from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats
+from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats, ServerModel
 
 CONTEXT_INSTRUCTIONS = (
     "Answer using the numbered passages from the user's own files below when they are relevant. "
@@ -34,7 +34,7 @@ def _short(text: str, limit: int = 200) -> str:
 @dataclass(frozen=True)
 class _ClientConfig:
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     read_timeout: float
     connect_timeout: float
 
@@ -65,13 +65,13 @@ def _client_for(config: _ClientConfig) -> openai.AsyncOpenAI:
 class OpenAICompatibleProvider:
     name = "openai"
 
-    def __init__(self) -> None:
-        self.base_url = settings.ONYX_LLM_BASE_URL
-        self.model = settings.ONYX_LLM_MODEL
+    def __init__(self, server: ServerModel) -> None:
+        self.base_url = server.base_url
+        self.model = server.model
         self.read_timeout = settings.ONYX_LLM_READ_TIMEOUT
         self.config = _ClientConfig(
             base_url=self.base_url,
-            api_key=settings.ONYX_LLM_API_KEY,
+            api_key=server.api_key,
             read_timeout=self.read_timeout,
             connect_timeout=settings.ONYX_LLM_CONNECT_TIMEOUT,
         )

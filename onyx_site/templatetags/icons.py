@@ -17,6 +17,7 @@ ICON_PATHS: dict[str, str] = {
     "attach": '<path d="m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 '
     '8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48"/>',
     "check": '<path d="M20 6 9 17l-5-5"/>',
+    "chevron-down": '<path d="m6 9 6 6 6-6"/>',
     "chevron-left": '<path d="m15 18-6-6 6-6"/>',
     "chevron-right": '<path d="m9 18 6-6-6-6"/>',
     "chat": '<path d="M7.9 20A9 9 0 1 0 4 16.1L2 22Z"/>',

@@ -1,5 +1,6 @@
-// The chat page: sending through the API, live updates of the history, replies rendered as
-// Markdown while they stream, the composer and the scrolling.
+// The chat page: sending through the API, live updates of the history (one branch of the
+// conversation at a time), replies rendered as Markdown while they stream, editing a message and
+// switching between its versions, the composer and the scrolling.
 import { onLiveEvent, reportSessionEnded, sendLive, showToast } from "./live.js";
 import { enhanceBody, renderInto } from "./markdown.js";
 import { apiRequest, copyWithFeedback, errorText } from "./ui.js";
@@ -7,6 +8,7 @@ import { apiRequest, copyWithFeedback, errorText } from "./ui.js";
 const chat = document.getElementById("chat");
 const chatId = Number(chat.dataset.chatId);
 const apiUrl = chat.dataset.api;
+const chatApiUrl = chat.dataset.chatApi;
 const fragmentUrl = chat.dataset.fragment;
 const scroller = document.getElementById("scroller");
 const history = document.getElementById("history");
@@ -47,6 +49,17 @@ new ResizeObserver(() => {
   if (followLatest) scrollToLatest();
   else jumpButton.hidden = nearBottom();
 }).observe(history);
+
+// Keeps `element` where it is on screen while `change()` rewrites what is around it (another
+// version of a message shown above the reader, say).
+async function keepInPlace(element, change, find) {
+  const before = element?.getBoundingClientRect().top;
+  await change();
+  const after = find()?.getBoundingClientRect().top;
+  if (before === undefined || after === undefined) return;
+  scroller.scrollTop += after - before;
+  followLatest = nearBottom();
+}
 
 // ---- Replies being written --------------------------------------------------------------
 // Per streaming reply: its text so far (as the server counts it, in code points), the nodes of
@@ -123,15 +136,31 @@ function prepare(bubble) {
   return bubble;
 }
 
-function placeBubble(html) {
-  const fresh = parseBubble(html);
-  if (!fresh) return null;
+function shownBubbles() {
+  return [...history.querySelectorAll("article.message")];
+}
+
+// Messages this page heard of that belong to a branch it does not show: their deltas are not
+// fetched for, until a chat.branch shows them.
+const offBranch = new Set();
+
+// A message continues the branch shown when its parent is the last message shown (or, in an
+// empty chat, when it has none); any other message belongs to another branch.
+function continuesBranch(bubble) {
+  const shown = shownBubbles();
+  const last = shown[shown.length - 1];
+  return bubble.dataset.parentId === (last ? last.dataset.messageId : "");
+}
+
+// The server's bubble for a message, reconciled with the one on the page, if any: a reply this
+// page streams keeps its node and takes the server's text only when it is further along; a
+// reply that just finished keeps its streamed DOM when that is the same, so nothing moves.
+function adopt(fresh, existing) {
   const id = Number(fresh.dataset.messageId);
-  const existing = document.getElementById(`message-${id}`);
-  if (existing && isUnfinished(fresh) && streams.has(id)) {
-    // A reply we are already streaming: take the server's text only if it is further along
-    // (we were missing a piece of it).
-    const stream = streams.get(id);
+  offBranch.delete(id);
+  if (!existing) streams.delete(id);
+  const stream = streams.get(id);
+  if (existing && stream && isUnfinished(fresh)) {
     const serverOffset = Number(fresh.dataset.offset || 0);
     if (serverOffset > Number(existing.dataset.offset || 0)) {
       stream.text = fresh.querySelector("template[data-role=source]")?.content.textContent ?? stream.text;
@@ -140,33 +169,35 @@ function placeBubble(html) {
     }
     return existing;
   }
-  const stream = streams.get(id);
-  if (existing && stream && !isUnfinished(fresh)) {
-    // The reply is finished: render the last text now, and keep that very DOM when it is the
-    // same as the finished reply's, so nothing moves.
+  if (existing && stream) {
     if (stream.dirty) renderStream(stream);
     streams.delete(id);
     prepare(fresh);
     const streamed = existing.querySelector(".body");
     const finished = fresh.querySelector(".body");
     if (streamed.isEqualNode(finished)) finished.replaceWith(streamed);
-    existing.replaceWith(fresh);
-    updateComposer();
     return fresh;
   }
   if (!isUnfinished(fresh)) streams.delete(id);
-  prepare(fresh);
-  history.querySelector("[data-role=empty]")?.remove();
+  return prepare(fresh);
+}
+
+function placeBubble(html) {
+  const fresh = parseBubble(html);
+  if (!fresh) return null;
+  const existing = document.getElementById(`message-${fresh.dataset.messageId}`);
+  let placed = null;
   if (existing) {
-    existing.replaceWith(fresh);
+    placed = adopt(fresh, existing);
+    if (placed !== existing) existing.replaceWith(placed);
+  } else if (continuesBranch(fresh)) {
+    history.querySelector("[data-role=empty]")?.remove();
+    placed = history.appendChild(adopt(fresh, null));
   } else {
-    const later = [...history.querySelectorAll("[data-message-id]")].find(
-      (other) => Number(other.dataset.messageId) > id,
-    );
-    history.insertBefore(fresh, later || null);
+    offBranch.add(Number(fresh.dataset.messageId));
   }
   updateComposer();
-  return fresh;
+  return placed;
 }
 
 async function fetchBubbles(ids) {
@@ -182,13 +213,86 @@ async function refreshMessages(ids) {
   for (const bubble of (await fetchBubbles(ids)) || []) placeBubble(bubble.outerHTML);
 }
 
+// The branch shown, as the server renders it now (after missed events, say).
 async function reloadHistory() {
   const bubbles = await fetchBubbles(null);
   if (bubbles === null) return;
   streams.clear();
-  history.replaceChildren();
-  for (const bubble of bubbles) placeBubble(bubble.outerHTML);
+  offBranch.clear();
+  history.replaceChildren(...bubbles.map((bubble) => adopt(bubble, null)));
+  updateComposer();
   scrollToLatest();
+}
+
+// ---- Branches: which version of each message is shown ----------------------------------------
+// `chat.branch`, from any tab: everything after `fork_parent_id` (from the top when it is null)
+// becomes the messages of `path`. While the page brings them in, this chat's later events wait,
+// so each one lands on the branch it belongs to, in seq order.
+let branchWork = null;
+const waitingEvents = [];
+
+function handleChatEvent(event) {
+  if (branchWork) {
+    waitingEvents.push(event);
+    return;
+  }
+  if (event.type !== "chat.branch") {
+    applyChatEvent(event);
+    return;
+  }
+  branchWork = showBranch(event)
+    .catch(() => reloadHistory())
+    .finally(() => {
+      branchWork = null;
+      event.settled?.();
+      while (!branchWork && waitingEvents.length) handleChatEvent(waitingEvents.shift());
+    });
+}
+
+async function showBranch({ fork_parent_id: forkParent, path }) {
+  const shown = shownBubbles();
+  const start = forkParent === null
+    ? 0
+    : shown.findIndex((bubble) => Number(bubble.dataset.messageId) === forkParent) + 1;
+  if (start === 0 && forkParent !== null) {
+    await reloadHistory(); // the fork is above the messages this page shows
+    return;
+  }
+  const replaced = shown.slice(start);
+  const alreadyShown = replaced.length === path.length
+    && replaced.every((bubble, n) => Number(bubble.dataset.messageId) === path[n]);
+  if (alreadyShown) return; // this tab asked for it, or heard of it first
+  const bubbles = path.length ? await fetchBubbles(path) : [];
+  if (bubbles === null) throw new Error("The messages of this version could not be read.");
+  // A path cut to its newest messages does not reach the fork: take the branch as a whole.
+  const forkId = forkParent === null ? "" : String(forkParent);
+  if (bubbles.length && bubbles[0].dataset.parentId !== forkId) {
+    await reloadHistory();
+    return;
+  }
+  const kept = new Map();
+  for (const bubble of shownBubbles().slice(start)) {
+    const id = Number(bubble.dataset.messageId);
+    kept.set(id, bubble);
+    bubble.remove();
+    if (!path.includes(id)) {
+      streams.delete(id);
+      offBranch.add(id);
+    }
+  }
+  history.querySelector("[data-role=empty]")?.remove();
+  for (const fresh of bubbles) {
+    history.appendChild(adopt(fresh, kept.get(Number(fresh.dataset.messageId)) ?? null));
+  }
+  updateComposer();
+}
+
+// This tab's own change of branch, shown as soon as the API answers; the chat.branch event
+// every tab gets for it then finds it shown already. Resolves once it is on the page.
+function showBranchNow(branch) {
+  return new Promise((resolve) => {
+    handleChatEvent({ type: "chat.branch", ...branch, settled: resolve });
+  });
 }
 
 // Deltas carry the offset they start at, so a repeat or an overlap with the text the page
@@ -197,7 +301,8 @@ async function reloadHistory() {
 function applyDelta(event) {
   const bubble = document.getElementById(`message-${event.message_id}`);
   if (!bubble) {
-    refreshMessages([event.message_id]); // its text so far includes this delta
+    // Its text so far includes this delta; a reply on a branch not shown is left alone.
+    if (!offBranch.has(event.message_id)) refreshMessages([event.message_id]);
     return;
   }
   if (!isUnfinished(bubble)) return; // already completed
@@ -299,11 +404,14 @@ stopButton.addEventListener("click", async () => {
   if (!result.ok) showToast(errorText(result.data), "error");
 });
 
-let lastTypingPing = 0;
+// Enter sends (or Ctrl+Enter, as the account chose), in the composer and in a message's editor.
+function wantsSend(event) {
+  if (event.key !== "Enter" || event.isComposing) return false;
+  return sendWithCtrl ? event.ctrlKey || event.metaKey : !event.shiftKey;
+}
+
 textarea.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || event.isComposing) return;
-  const wantsSend = sendWithCtrl ? event.ctrlKey || event.metaKey : !event.shiftKey;
-  if (wantsSend) {
+  if (wantsSend(event)) {
     event.preventDefault();
     send();
   }
@@ -311,12 +419,17 @@ textarea.addEventListener("keydown", (event) => {
 
 // Browsers without `field-sizing: content` get the same growth from here.
 const growsByItself = CSS.supports("field-sizing", "content");
-function resizeComposer() {
+function fitToText(field, maxPx) {
   if (growsByItself) return;
-  textarea.style.height = "auto";
-  textarea.style.height = `${Math.min(textarea.scrollHeight, 192)}px`;
+  field.style.height = "auto";
+  field.style.height = `${Math.min(field.scrollHeight, maxPx)}px`;
 }
 
+function resizeComposer() {
+  fitToText(textarea, 192);
+}
+
+let lastTypingPing = 0;
 textarea.addEventListener("input", () => {
   resizeComposer();
   if (!composerError.hidden && textarea.value.trim()) showComposerError("");
@@ -324,6 +437,93 @@ textarea.addEventListener("input", () => {
     lastTypingPing = Date.now();
     sendLive({ type: "typing", chat_id: chatId, on: true });
   }
+});
+
+// ---- Editing a sent message: a new version of it, sent again -------------------------------
+function editorOf(bubble) {
+  return bubble.querySelector("details[data-role=edit]");
+}
+
+function openEditor(bubble) {
+  for (const other of history.querySelectorAll("details[data-role=edit][open]")) {
+    if (other !== editorOf(bubble)) closeEditor(other.closest("article.message"));
+  }
+  const editor = editorOf(bubble);
+  const field = editor.querySelector("textarea");
+  editor.open = true;
+  fitToText(field, 320);
+  field.focus();
+  field.setSelectionRange(field.value.length, field.value.length);
+}
+
+function closeEditor(bubble) {
+  const editor = editorOf(bubble);
+  if (!editor) return;
+  const field = editor.querySelector("textarea");
+  field.value = field.defaultValue;
+  editor.querySelector("[data-role=edit-error]").hidden = true;
+  editor.open = false;
+  bubble.querySelector("[data-action=edit]")?.focus({ preventScroll: true });
+}
+
+async function sendEdit(bubble) {
+  const editor = editorOf(bubble);
+  const field = editor.querySelector("textarea");
+  const error = editor.querySelector("[data-role=edit-error]");
+  const save = editor.querySelector("[data-role=save-edit]");
+  const showError = (text) => {
+    error.textContent = text;
+    error.hidden = !text;
+  };
+  if (!field.value.trim()) {
+    showError("Write a message first.");
+    return;
+  }
+  save.disabled = true;
+  showError("");
+  try {
+    const result = await apiRequest(`${apiUrl}${bubble.dataset.messageId}/edit/`, {
+      body: { content: field.value, client_id: crypto.randomUUID() },
+    });
+    if (result.status === 401) reportSessionEnded(result.data.detail);
+    if (!result.ok) {
+      showError(errorText(result.data));
+      return;
+    }
+    const { user_message: question, reply } = result.data;
+    await showBranchNow({ fork_parent_id: question.parent_id, path: [question.id, reply.id] });
+    scrollToLatest();
+  } catch {
+    showError("The edit could not be sent. Check your connection and try again.");
+  } finally {
+    save.disabled = false;
+  }
+}
+
+history.addEventListener("submit", (event) => {
+  const bubble = event.target.closest("article.message");
+  if (!bubble || !event.target.closest("details[data-role=edit]")) return;
+  event.preventDefault();
+  sendEdit(bubble);
+});
+
+history.addEventListener("keydown", (event) => {
+  const field = event.target.closest("details[data-role=edit] textarea");
+  if (!field) return;
+  const bubble = field.closest("article.message");
+  if (event.key === "Escape") {
+    event.preventDefault();
+    event.stopPropagation();
+    closeEditor(bubble);
+  } else if (wantsSend(event)) {
+    event.preventDefault();
+    sendEdit(bubble);
+  }
+});
+
+history.addEventListener("input", (event) => {
+  const field = event.target.closest("details[data-role=edit] textarea");
+  if (field) fitToText(field, 320);
 });
 
 // ---- Actions on a message ------------------------------------------------------------------
@@ -341,15 +541,35 @@ const messageActions = {
     const code = control.closest(".code-block").querySelector("code");
     return copyWithFeedback(control, code.textContent);
   },
-  regenerate: async (bubble) => {
+  edit: (bubble) => openEditor(bubble),
+  "cancel-edit": (bubble) => closeEditor(bubble),
+  regenerate: async (bubble, control) => {
+    control.disabled = true;
     const result = await apiRequest(`${apiUrl}${bubble.dataset.messageId}/regenerate/`);
+    control.disabled = false;
     if (!result.ok) {
       showToast(errorText(result.data), "error");
       return;
     }
-    bubble.remove();
-    if (!document.getElementById(`message-${result.data.id}`)) await refreshMessages([result.data.id]);
+    // The earlier reply stays, as version 1 of this answer: the switcher leads back to it.
+    await showBranchNow({ fork_parent_id: result.data.parent_id, path: [result.data.id] });
     scrollToLatest();
+  },
+  branch: async (bubble, control) => {
+    const direction = control.getAttribute("aria-label");
+    const result = await apiRequest(`${chatApiUrl}branch/`, {
+      body: { message_id: Number(control.dataset.branchTo) },
+    });
+    if (!result.ok) {
+      showToast(errorText(result.data), "error");
+      return;
+    }
+    // The arrows stay under the pointer (and keep the focus) while the versions change.
+    const arrows = () => document.getElementById(`message-${result.data.fork_id}`)?.querySelector("[data-role=versions]");
+    await keepInPlace(bubble.querySelector("[data-role=versions]"), () => showBranchNow(result.data), arrows);
+    const again = arrows()?.querySelector(`button[aria-label="${direction}"]:not(:disabled)`)
+      || arrows()?.querySelector("button:not(:disabled)");
+    again?.focus({ preventScroll: true });
   },
   feedback: async (bubble, control) => {
     const pressed = control.getAttribute("aria-pressed") === "true";
@@ -368,8 +588,8 @@ const messageActions = {
   },
 };
 
-/** Lets another module answer a message button: `registerMessageAction("edit", fn)`, where
- * fn(bubble, button) runs when a `[data-action=edit]` button in a message is clicked. */
+/** Lets another module answer a message button: `registerMessageAction("name", fn)`, where
+ * fn(bubble, button) runs when a `[data-action=name]` button in a message is clicked. */
 export function registerMessageAction(name, handler) {
   messageActions[name] = handler;
 }
@@ -379,6 +599,7 @@ history.addEventListener("click", async (event) => {
   if (!control || control.disabled) return;
   const handler = messageActions[control.dataset.action];
   if (!handler) return;
+  event.preventDefault(); // some are form buttons, for pages without JavaScript
   const bubble = control.closest("[data-message-id]");
   try {
     await handler(bubble, control);
@@ -398,8 +619,33 @@ function showDeleted() {
 }
 
 // ---- Live events ---------------------------------------------------------------------------
+function applyChatEvent(event) {
+  switch (event.type) {
+    case "message.created":
+      if (!document.getElementById(`message-${event.message.id}`)) {
+        const placed = placeBubble(event.html);
+        if (placed && event.message.role === "user") scrollToLatest();
+      }
+      break;
+    case "message.delta":
+      applyDelta(event);
+      break;
+    case "message.completed":
+    case "message.failed":
+    case "message.updated":
+      placeBubble(event.html);
+      break;
+    case "typing":
+      if (event.who !== "user") typing.hidden = !event.on;
+      break;
+    default:
+      break;
+  }
+}
+
 onLiveEvent((event) => {
   if (event.type === "resync") {
+    for (const waiting of waitingEvents.splice(0)) waiting.settled?.();
     reloadHistory();
     return;
   }
@@ -413,35 +659,11 @@ onLiveEvent((event) => {
     document.title = `${title} · Onyx Sessions`;
     return;
   }
-  if (event.chat_id !== chatId) return;
-  switch (event.type) {
-    case "message.created":
-      if (!document.getElementById(`message-${event.message.id}`)) placeBubble(event.html);
-      if (event.message.role === "user") scrollToLatest();
-      break;
-    case "message.delta":
-      applyDelta(event);
-      break;
-    case "message.completed":
-    case "message.failed":
-    case "message.updated":
-      placeBubble(event.html);
-      break;
-    case "message.superseded":
-      document.getElementById(`message-${event.message.id}`)?.remove();
-      streams.delete(event.message.id);
-      updateComposer();
-      break;
-    case "typing":
-      if (event.who !== "user") typing.hidden = !event.on;
-      break;
-    default:
-      break;
-  }
+  if (event.chat_id === chatId) handleChatEvent(event);
 });
 
 // ---- Start: enhance what the server rendered -----------------------------------------------
-for (const bubble of history.querySelectorAll("article.message")) prepare(bubble);
+for (const bubble of shownBubbles()) prepare(bubble);
 updateComposer();
 resizeComposer();
 scrollToLatest();

@@ -1,7 +1,7 @@
 // The files page: uploads with a progress bar while they travel, refusals explained next to
 // the file, and each file's row kept up to date live with the server's own row HTML.
 import { onLiveEvent } from "./live.js";
-import { csrfToken } from "./ui.js";
+import { INTERRUPTED, acceptDrops, refusalText, uploadFile } from "./uploads.js";
 
 const form = document.getElementById("upload-form");
 const input = document.getElementById("file-input");
@@ -42,7 +42,7 @@ function refuse(item, reason) {
   item.querySelector(".upload-name").after(dismiss);
 }
 
-function uploadOne(file) {
+async function uploadOne(file) {
   const item = document.createElement("li");
   item.className = "upload-item";
   item.dataset.name = file.name;
@@ -55,36 +55,26 @@ function uploadOne(file) {
   item.append(name, note, bar);
   progressList.appendChild(item);
 
-  const body = new FormData();
-  body.append("file", file);
-  const request = new XMLHttpRequest();
-  request.open("POST", form.dataset.api);
-  request.setRequestHeader("X-CSRFToken", csrfToken());
-  request.setRequestHeader("Accept", "application/json");
-  request.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
-  });
-  request.addEventListener("load", () => {
-    let data = {};
-    try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
-    if (request.status === 200 || request.status === 201) {
-      // Done travelling: from here on the file's row says how reading it goes.
-      item.dataset.state = "done";
-      if (data.duplicate) {
-        bar.remove();
-        note.textContent = "Already uploaded: it is in the list below.";
-        setTimeout(() => item.remove(), 5000);
-      } else {
-        item.remove();
-      }
-    } else {
-      refuse(item, data.detail || `The upload failed (HTTP ${request.status}).`);
-    }
-  });
-  request.addEventListener("error", () => {
-    refuse(item, "The upload was interrupted. Check your connection and try again.");
-  });
-  request.send(body);
+  let result;
+  try {
+    result = await uploadFile(form.dataset.api, file, { onProgress: (percent) => { bar.value = percent; } }).promise;
+  } catch {
+    refuse(item, INTERRUPTED);
+    return;
+  }
+  if (!result.ok) {
+    refuse(item, refusalText(result));
+    return;
+  }
+  // Done travelling: from here on the file's row says how reading it goes.
+  item.dataset.state = "done";
+  if (result.data.duplicate) {
+    bar.remove();
+    note.textContent = "Already uploaded: it is in the list below.";
+    setTimeout(() => item.remove(), 5000);
+  } else {
+    item.remove();
+  }
 }
 
 function uploadAll(files) {
@@ -102,27 +92,7 @@ input.addEventListener("change", () => {
 });
 
 // Dropping files anywhere on the page uploads them; the drop zone lights up meanwhile.
-let dragDepth = 0;
-document.addEventListener("dragenter", (event) => {
-  if (!event.dataTransfer?.types.includes("Files")) return;
-  event.preventDefault();
-  dragDepth += 1;
-  form.classList.add("dragging");
-});
-document.addEventListener("dragover", (event) => {
-  if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
-});
-document.addEventListener("dragleave", () => {
-  dragDepth = Math.max(0, dragDepth - 1);
-  if (dragDepth === 0) form.classList.remove("dragging");
-});
-document.addEventListener("drop", (event) => {
-  if (!event.dataTransfer?.files.length) return;
-  event.preventDefault();
-  dragDepth = 0;
-  form.classList.remove("dragging");
-  uploadAll(event.dataTransfer.files);
-});
+acceptDrops(form, uploadAll);
 
 onLiveEvent((event) => {
   if (event.type === "file.created") upsertRow(event.html, { arrived: true });

@@ -5,6 +5,8 @@ import { showToast } from "./ui.js";
 export { showToast };
 
 const CLOSE_UNAUTHORIZED = 4401;
+// "Try again later": the server could not reach its data stores; it comes back by itself.
+const CLOSE_TRY_AGAIN_LATER = 1013;
 // After asking the server for missed events, how long a gap may stay open before the page
 // gives up on it and reloads what it shows instead.
 const GAP_PATIENCE_MS = 3000;
@@ -18,6 +20,7 @@ let replayAsked = false;
 let gapTimer = null;
 let retryDelay = 1000;
 let sessionEnded = false;
+let serverUnavailable = false;
 let sendToServer = () => {};
 
 function showSessionEnded(reason) {
@@ -101,6 +104,8 @@ function connect() {
     if (event.type === "hello") {
       if (lastSeq === null) lastSeq = event.seq;
       document.documentElement.dataset.live = "open";
+      if (serverUnavailable) showToast("Connected again.", "info");
+      serverUnavailable = false;
       return;
     }
     if (event.type === "replay.done") {
@@ -116,6 +121,11 @@ function connect() {
     if (event.code === CLOSE_UNAUTHORIZED) {
       showSessionEnded();
       return;
+    }
+    if (event.code === CLOSE_TRY_AGAIN_LATER) {
+      serverUnavailable = true;
+      document.documentElement.dataset.live = "unavailable";
+      showToast("The server is temporarily unavailable. Reconnecting…", "error");
     }
     if (!sessionEnded) {
       setTimeout(connect, retryDelay);
@@ -153,9 +163,18 @@ onLiveEvent((event) => {
 
 document.documentElement.dataset.live = "connecting";
 // Connect once every module of the page has run: a page module still loading (one with large
-// imports) would otherwise miss the first events.
-if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", connect, { once: true });
-} else {
+// imports) would otherwise miss the first events. Module scripts run while readyState is
+// already "interactive", before DOMContentLoaded, so that state says nothing; `load` covers a
+// page where this module came late.
+let connected = false;
+function connectOnce() {
+  if (connected) return;
+  connected = true;
   connect();
+}
+if (document.readyState === "complete") {
+  connectOnce();
+} else {
+  document.addEventListener("DOMContentLoaded", connectOnce, { once: true });
+  window.addEventListener("load", connectOnce, { once: true });
 }

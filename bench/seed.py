@@ -1,0 +1,68 @@
+"""Rows for the benchmarks, made in the benchmark's database; prints their ids as JSON.
+
+Run by bench/run.py inside the benchmark's environment (bench/stack.py).
+"""
+
+import json
+import sys
+from itertools import pairwise
+
+import django
+
+django.setup()
+
+from accounts.models import User  # noqa: E402
+from chats.models import ChatMessage, ChatSession  # noqa: E402
+
+PASSWORD = "bench password 123 long enough"
+
+
+def _user(email: str) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD)
+
+
+def _chat_with_messages(owner: User, count: int) -> ChatSession:
+    chat = ChatSession.objects.create(owner=owner, title=f"{count} messages ✓")
+    rows = []
+    for n in range(count):
+        user_turn = n % 2 == 0
+        rows.append(
+            ChatMessage(
+                chat=chat,
+                owner=owner,
+                role="user" if user_turn else "assistant",
+                status="done",
+                content=(
+                    f"Question {n}: how does the café's crème brûlée compare? 🍮"
+                    if user_turn
+                    else f"Answer {n}: **short** reply with a list:\n\n- one\n- two 二\n\n`code`"
+                ),
+            )
+        )
+    created = ChatMessage.objects.bulk_create(rows, batch_size=2000)
+    # One branch: each message follows the one before, and the chat shows the last.
+    for before, message in pairwise(created):
+        message.parent_id = before.pk
+    ChatMessage.objects.bulk_update(created[1:], ["parent"], batch_size=2000)
+    chat.active_leaf = created[-1]
+    chat.save(update_fields=["active_leaf"])
+    return chat
+
+
+def main() -> None:
+    few = _user("few@bench.example")  # 20 chats
+    many = _user("many@bench.example")  # 200 chats
+    reader = _user("reader@bench.example")  # chats of 10, 50 and 10,000 messages
+    for n in range(20):
+        ChatSession.objects.create(owner=few, title=f"Chat {n} ☕")
+    for n in range(200):
+        ChatSession.objects.create(owner=many, title=f"Chat {n} ☕")
+    ids = {
+        "password": PASSWORD,
+        "users": {"few": few.email, "many": many.email, "reader": reader.email},
+        "chats": {str(count): _chat_with_messages(reader, count).pk for count in (10, 50, 10_000)},
+    }
+    json.dump(ids, sys.stdout)
+
+
+main()

@@ -1,0 +1,110 @@
+"""Reading the tree of a chat's messages: the branch shown, the newest leaf under a message, and
+the versions (siblings) of each message.
+
+A branch is read upwards from its last message by one recursive query that stops after the
+messages asked for, so a page of a 10,000-message chat costs what a page of a short one does.
+Every query also goes through for_user(), so a wrong id can only ever find nothing.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Max, Q
+from django.db.models.expressions import RawSQL
+
+from accounts.models import User
+from chats.models import ChatMessage, ChatSession, Siblings
+
+_MESSAGES = ChatMessage._meta.db_table
+
+# The message %s and its ancestors, at most %s of them.
+_ANCESTORS = f"""
+WITH RECURSIVE branch(id, parent_id, depth) AS (
+    SELECT id, parent_id, 1 FROM {_MESSAGES} WHERE id = %s
+    UNION ALL
+    SELECT m.id, m.parent_id, b.depth + 1
+    FROM {_MESSAGES} AS m JOIN branch AS b ON m.id = b.parent_id
+    WHERE b.depth < %s
+)
+SELECT id FROM branch
+"""  # noqa: S608  (the table name is ours; values go in as parameters, here and below)
+
+# The message %s and everything below it.
+_SUBTREE = f"""
+WITH RECURSIVE subtree(id) AS (
+    SELECT id FROM {_MESSAGES} WHERE id = %s
+    UNION ALL
+    SELECT m.id FROM {_MESSAGES} AS m JOIN subtree AS s ON m.parent_id = s.id
+)
+SELECT id FROM subtree
+"""  # noqa: S608
+
+# Export reads a whole branch; nothing else asks for more than a page.
+WHOLE_BRANCH = 1_000_000
+
+
+@dataclass(frozen=True)
+class BranchPage:
+    messages: list[ChatMessage]  # newest first
+    older: bool  # whether the branch goes on above the oldest message here
+
+
+def ancestors(user: User, *, chat_id: int, start_id: int | None, limit: int) -> list[ChatMessage]:
+    """`start_id` and the messages above it on its branch, at most `limit`, newest first."""
+    if start_id is None or limit < 1:
+        return []
+    # The ids first, then the rows: as one query (`pk IN (WITH RECURSIVE …)`), PostgreSQL may
+    # plan a scan of the whole chat joined to the branch, which costs what the chat's size does.
+    with connection.cursor() as cursor:
+        cursor.execute(_ANCESTORS, [start_id, limit])
+        ids = [row[0] for row in cursor.fetchall()]
+    # A child is always newer than its parent, so along a branch id order is branch order.
+    return list(
+        ChatMessage.objects.for_user(user).filter(chat_id=chat_id, pk__in=ids).order_by("-pk")
+    )
+
+
+def shown_branch(
+    user: User, chat: ChatSession, *, limit: int, before: ChatMessage | None = None
+) -> BranchPage:
+    """The newest `limit` messages of the branch the chat shows, or of the messages above
+    `before` on its branch (the next page when scrolling up)."""
+    start = before.parent_id if before is not None else chat.active_leaf_id
+    messages = ancestors(user, chat_id=chat.pk, start_id=start, limit=limit + 1)
+    return BranchPage(messages=messages[:limit], older=len(messages) > limit)
+
+
+def newest_leaf_under(user: User, message: ChatMessage) -> int:
+    """The most recent message of the subtree below `message` (itself when it has no replies).
+    Children are newer than their parents, so the newest message there is a leaf."""
+    newest: int | None = (
+        ChatMessage.objects.for_user(user)
+        .filter(chat_id=message.chat_id, pk__in=RawSQL(_SUBTREE, [message.pk]))  # noqa: S611
+        .aggregate(newest=Max("pk"))["newest"]
+    )
+    return newest if newest is not None else message.pk
+
+
+def attach_siblings(user: User, messages: Iterable[ChatMessage]) -> None:
+    """Set `siblings` on each message, with one query for all of them."""
+    messages = list(messages)
+    if not messages:
+        return
+    parent_ids = {m.parent_id for m in messages if m.parent_id is not None}
+    chats_with_roots = {m.chat_id for m in messages if m.parent_id is None}
+    versions: defaultdict[tuple[int, int | None], list[int]] = defaultdict(list)
+    rows = (
+        ChatMessage.objects.for_user(user)
+        .filter(Q(parent_id__in=parent_ids) | Q(parent=None, chat_id__in=chats_with_roots))
+        .order_by("pk")
+        .values_list("pk", "chat_id", "parent_id")
+    )
+    for pk, chat_id, parent_id in rows:
+        versions[(chat_id, parent_id)].append(pk)
+    for message in messages:
+        ids = versions[(message.chat_id, message.parent_id)]
+        if message.pk not in ids:  # created after the query above: it is the newest version
+            ids.append(message.pk)
+        message.siblings = Siblings(ids=tuple(ids), index=ids.index(message.pk))

@@ -1,0 +1,57 @@
+"""Rows for tests, made the way the app makes them: each message follows the last one the chat
+shows, and becomes the one shown."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from accounts.models import User
+from chats.models import ChatMessage, ChatSession
+from files.models import FileChunk, UserFile
+
+
+def make_chat(*, owner: User, title: str = "", messages: int = 0) -> ChatSession:
+    """A chat with `messages` messages alternating question and answer, "m0", "m1", …"""
+    chat = ChatSession.objects.create(owner=owner, title=title)
+    for n in range(messages):
+        add_message(chat, "user" if n % 2 == 0 else "assistant", f"m{n}")
+    return chat
+
+
+def add_message(
+    chat: ChatSession,
+    role: str,
+    content: str,
+    *,
+    parent: ChatMessage | Literal["shown"] | None = "shown",
+    **fields: Any,
+) -> ChatMessage:
+    """A message after the one the chat shows (or after `parent`, None for a first message),
+    and shown from now on. Replies are finished unless `status` says otherwise."""
+    parent_id = chat.active_leaf_id if parent == "shown" else (parent.pk if parent else None)
+    if role == "assistant":
+        fields.setdefault("status", "done")
+    message = ChatMessage.objects.create(
+        chat=chat, owner=chat.owner, role=role, content=content, parent_id=parent_id, **fields
+    )
+    chat.active_leaf = message
+    chat.save(update_fields=["active_leaf"])
+    return message
+
+
+def make_file(*, owner: User, name: str, chunks: Sequence[str] = ()) -> UserFile:
+    """A file already read, with these passages (no bytes stored: only its text is used)."""
+    file = UserFile.objects.create(
+        owner=owner,
+        name=name,
+        storage_name=f"test/{uuid.uuid4().hex}",
+        size=sum(len(text) for text in chunks),
+        kind="text",
+        content_type="text/plain",
+        sha256=uuid.uuid4().hex,
+        status=UserFile.Status.READY,
+    )
+    FileChunk.objects.bulk_create(
+        [FileChunk(owner=owner, file=file, index=n, text=text) for n, text in enumerate(chunks)]
+    )
+    return file

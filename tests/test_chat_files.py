@@ -1,0 +1,126 @@
+"""Files in the chat: an upload can name a chat of the user's, which then answers from it; the
+same bytes twice attach the file already there."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accounts.models import User
+from chats.models import ChatSession
+from files.models import UserFile
+from onyx_site import live_state
+from tests.conftest import api_tokens, bearer
+
+pytestmark = pytest.mark.django_db
+
+NAME = "Résumé 履歴書 📄.txt"
+BYTES = "Herons nest in the north. Les hérons nichent au nord.\n".encode()
+
+
+def _upload(user: User, chat_id: object = None, *, name: str = NAME, data: bytes = BYTES) -> Any:
+    body: dict[str, Any] = {"file": SimpleUploadedFile(name, data, content_type="text/plain")}
+    if chat_id is not None:
+        body["chat_id"] = chat_id
+    headers = bearer(api_tokens(Client(), user)["access"])
+    return Client().post("/api/files/", body, headers=headers)
+
+
+def _attached(chat: ChatSession) -> list[str]:
+    return [file.name for file in chat.files.all()]
+
+
+def test_an_upload_naming_a_chat_is_attached_to_it(
+    alice: User, alice_chat: ChatSession, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(alice, alice_chat.pk)
+    assert response.status_code == 201, response.content
+    assert (response.json()["name"], response.json()["chat_id"]) == (NAME, alice_chat.pk)
+    assert _attached(alice_chat) == [NAME]
+    events = asyncio.run(live_state.aevents_since(alice.pk, 0)).events
+    updated = [e for e in events if e["type"] == "chat.updated"]
+    assert updated[-1]["chat"]["file_ids"] == [response.json()["id"]]
+    assert updated[-1]["chat"]["files"][0]["name"] == NAME
+
+
+def test_the_same_bytes_again_attach_the_file_already_there(alice: User) -> None:
+    first_chat = ChatSession.objects.create(owner=alice)
+    second_chat = ChatSession.objects.create(owner=alice)
+    first = _upload(alice, first_chat.pk)
+    again = _upload(alice, str(second_chat.pk), name="copy.txt")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["duplicate"] is True
+    assert again.json()["id"] == first.json()["id"]
+    assert _attached(first_chat) == _attached(second_chat) == [NAME]
+    assert UserFile.objects.for_user(alice).count() == 1
+    assert _upload(alice, second_chat.pk).status_code == 200  # attaching twice is no error
+    assert _attached(second_chat) == [NAME]
+
+
+def test_bob_cannot_attach_to_alices_chat(bob: User, alice_chat: ChatSession) -> None:
+    response = _upload(bob, alice_chat.pk)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no such chat."}
+    assert not UserFile.objects.for_user(bob).exists()
+    assert _attached(alice_chat) == []
+
+
+@pytest.mark.parametrize("chat_id", ["abc", "-1", "1.0", "9" * 30, "\u0661"])
+def test_a_chat_id_that_is_no_id_is_a_400(alice: User, chat_id: str) -> None:
+    response = _upload(alice, chat_id)
+    assert response.status_code == 400
+    assert response.json()["errors"]["chat_id"] == ["Give the id of one of your chats."]
+    assert not UserFile.objects.for_user(alice).exists()
+
+
+def test_an_unknown_chat_is_a_404(alice: User) -> None:
+    assert _upload(alice, 10**12).status_code == 404
+
+
+def test_a_refused_upload_attaches_nothing(
+    alice: User, alice_chat: ChatSession, settings: Any
+) -> None:
+    unreadable = _upload(alice, alice_chat.pk, name="tool.exe", data=b"MZ\x90\x00\x03" + bytes(300))
+    assert unreadable.status_code == 415
+    settings.ONYX_MAX_UPLOAD_MB = 1
+    huge = _upload(alice, alice_chat.pk, data=b"a" * (1024 * 1024 + 10))
+    assert huge.status_code == 413
+    assert _attached(alice_chat) == []
+    assert not UserFile.objects.for_user(alice).exists()
+
+
+def test_the_chat_api_shows_its_files(alice: User, alice_chat: ChatSession) -> None:
+    _upload(alice, alice_chat.pk)
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    chat = Client().get(f"/api/chats/{alice_chat.pk}/", headers=headers).json()
+    assert [(f["name"], f["kind"], f["status"]) for f in chat["files"]] == [
+        (NAME, "text", "uploaded")
+    ]
+
+
+def test_attaching_from_the_chat_page_shows_the_file_there(
+    alice: User, alice_client: Client, alice_chat: ChatSession
+) -> None:
+    response = alice_client.post(
+        "/files/upload/",
+        {"chat_id": alice_chat.pk, "file": SimpleUploadedFile(NAME, BYTES)},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    page = alice_client.get(response["Location"]).content.decode()
+    chips = page.split('data-role="attached-files"', 1)[1].split("</ul>", 1)[0]
+    assert NAME in chips
+    assert 'data-status="uploaded"' in chips
+
+
+def test_bob_cannot_attach_from_a_page_to_alices_chat(
+    bob_client: Client, bob: User, alice_chat: ChatSession
+) -> None:
+    response = bob_client.post(
+        "/files/upload/", {"chat_id": alice_chat.pk, "file": SimpleUploadedFile(NAME, BYTES)}
+    )
+    assert response.status_code == 404
+    assert not UserFile.objects.for_user(bob).exists()

@@ -1,0 +1,143 @@
+"""Redis or PostgreSQL stopped for real: a clear 503 ("temporarily unavailable") on pages and in
+the API, sockets closed with 1013 (try again later), and everything back by itself once the
+service is, without restarting the app. Throwaway servers, never the suite's own."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from accounts.models import User
+from tests import workers
+from tests.conftest import PASSWORD
+from tests.throwaway_services import (
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    api_access_token,
+    browser_session,
+    manage,
+    scratch_directory,
+    served_app,
+)
+from tests.waiting import wait_until
+
+UNAVAILABLE = "The service is temporarily unavailable. Try again in a moment."
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    with scratch_directory() as path:
+        yield path
+
+
+def _socket(url: str, access: str) -> ClientConnection:
+    return connect(
+        url.replace("http://", "ws://") + "/ws/",
+        additional_headers={"Authorization": f"Bearer {access}"},
+        proxy=None,
+    )
+
+
+def _read_until_closed(socket: ClientConnection) -> None:
+    while True:
+        socket.recv(timeout=15)
+
+
+def _close_code(socket: ClientConnection) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    with socket, pytest.raises(ConnectionClosed) as closed:
+        _read_until_closed(socket)
+    return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+def _first_event_type(socket: ClientConnection) -> str:
+    with socket:
+        return str(json.loads(socket.recv(timeout=15))["type"])
+
+
+def _assert_unavailable(url: str, browser: httpx.Client, access: str) -> None:
+    page = browser.get("/chats/")
+    assert page.status_code == 503
+    assert UNAVAILABLE in page.text
+    assert "Retry-After" in page.headers
+    # Also without the marker cookie that remembers a sign-in: no silent trip to the login page.
+    session_only = {"onyx_session": browser.cookies["onyx_session"]}
+    bare = httpx.get(f"{url}/chats/", cookies=session_only, timeout=30)
+    assert (bare.status_code, UNAVAILABLE in bare.text) == (503, True)
+    api = httpx.get(f"{url}/api/chats/", headers={"Authorization": f"Bearer {access}"})
+    assert (api.status_code, api.json()["detail"]) == (503, UNAVAILABLE)
+    assert _close_code(_socket(url, access)) == 1013  # a new socket is told too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_stopped_is_a_clear_503_and_all_recovers_by_itself(
+    alice: User, scratch: Path
+) -> None:
+    redis = ThrowawayRedis(scratch)
+    redis.start()
+    try:
+        with served_app(
+            scratch,
+            REDIS_URL=redis.url,
+            DATABASE_URL=workers.test_database_url(),
+            ONYX_WEBSOCKET_RECHECK_SECONDS="0.5",
+        ) as url:
+            browser = browser_session(url, alice.email, PASSWORD)
+            access = api_access_token(url, alice.email, PASSWORD)
+            with _socket(url, access) as open_socket:
+                assert json.loads(open_socket.recv(timeout=15))["type"] == "hello"
+                redis.stop()
+                assert _close_code(open_socket) == 1013
+            _assert_unavailable(url, browser, access)
+            sign_in = httpx.post(
+                f"{url}/api/auth/token/", json={"email": alice.email, "password": PASSWORD}
+            )
+            assert (sign_in.status_code, sign_in.json()["detail"]) == (503, UNAVAILABLE)
+
+            redis.start()  # its append-only file kept the sessions: nobody is signed out
+            wait_until(
+                lambda: browser.get("/chats/").status_code == 200,
+                what="the page to work again",
+            )
+            me = httpx.get(f"{url}/api/auth/me/", headers={"Authorization": f"Bearer {access}"})
+            assert me.json()["email"] == alice.email
+            assert _first_event_type(_socket(url, access)) == "hello"
+    finally:
+        redis.stop()
+
+
+def test_postgres_stopped_is_a_503_and_recovers_without_a_restart(scratch: Path) -> None:
+    postgres = ThrowawayPostgres(scratch)
+    postgres.start()
+    email = "operator@example.com"
+    try:
+        store = {"DATABASE_URL": postgres.url, "REDIS_URL": settings.REDIS_URL}
+        manage("migrate", "--noinput", env=store)
+        manage("ensure_admin", "--email", email, "--password", PASSWORD, env=store)
+        # Waiting for a pooled connection is what a request does while PostgreSQL is down.
+        with served_app(scratch, **store, DATABASE_POOL_TIMEOUT="2") as url:
+            browser = browser_session(url, email, PASSWORD)
+            access = api_access_token(url, email, PASSWORD)
+
+            postgres.stop()
+            _assert_unavailable(url, browser, access)
+
+            postgres.start()
+            headers = {"Authorization": f"Bearer {access}"}
+            wait_until(
+                lambda: httpx.get(f"{url}/api/auth/me/", headers=headers).status_code == 200,
+                timeout=30,
+                what="the API to work again",
+            )
+            # Every pooled connection that died with the server has been replaced.
+            codes = [httpx.get(f"{url}/api/chats/", headers=headers).status_code for _ in range(12)]
+            assert codes == [200] * 12
+            assert browser.get("/chats/").status_code == 200
+    finally:
+        if postgres.running:
+            postgres.stop()
