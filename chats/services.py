@@ -92,6 +92,7 @@ def _violates(error: IntegrityError, constraint: str) -> bool:
 
 
 def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
+    selectors.attach_chat_files(chat.owner, [chat])
     return {"type": kind, "chat": dict(ChatSessionSerializer(chat).data)}
 
 

@@ -34,7 +34,7 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context["chats"] = selectors.chats_for(user, with_files=False)[:500]
+        context["chats"] = selectors.chats_for(user)[:500]
     return render(request, "chats/list.html", context)
 
 
@@ -73,7 +73,7 @@ def _detail_context(
         "edit_refused": edit_refused,
         "form": form,
         "last_seq": last_seq,
-        "chats": selectors.chats_for(user, with_files=False)[:50],
+        "chats": selectors.chats_for(user)[:50],
         "model_form": ChatModelForm(
             offered=catalogue.offered_models(),
             initial={"model": chat.model, "system_prompt": chat.system_prompt},
