@@ -27,6 +27,7 @@ def test_a_chat_is_what_drf_would_make_of_it(alice: User) -> None:
 def test_a_message_is_what_drf_would_make_of_it(alice: User) -> None:
     chat = make_chat(owner=alice, messages=2)
     first = chat.active_leaf
+    assert first is not None
     edited = add_message(chat, "assistant", "**Zweite** Version 🙂", parent=first.parent)
     for message in selectors.ready_to_show(alice, [first, edited]):
         ours = ChatMessageSerializer(message).data
