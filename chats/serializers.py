@@ -1,6 +1,6 @@
 """The JSON shape of chats and messages, the same in the API and in live events."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -14,11 +14,11 @@ MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
 
 
-_DATETIME = serializers.DateTimeField()
-
-
 def _datetime(value: datetime) -> str:
-    return str(_DATETIME.to_representation(value))
+    """As DRF's DateTimeField writes it (ISO 8601, UTC as "Z"), without its per-call
+    time-zone lookups: every time here is UTC (settings.TIME_ZONE)."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):
