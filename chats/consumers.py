@@ -134,6 +134,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return  # this tab's own typing notice
         await self.send_json({k: v for k, v in event.items() if k != "origin"})
 
+    async def live_events(self, message: dict[str, Any]) -> None:
+        """group_send(type="live.events"): several events at once, in seq order."""
+        for event in message["events"]:
+            await self.live_event({"event": event})
+
     async def session_revoked(self, message: dict[str, Any]) -> None:
         """group_send(type="session.revoked"): sign-out, revocation, password change, expiry."""
         await self._end(message.get("reason") or session_registry.END_MESSAGES["expired"])
