@@ -15,7 +15,7 @@ from tests.asgi_server import running_asgi_server
 from tests.db_connections import end_other_connections
 from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
 from tests.waiting import wait_until
-from tests.workers import worker_thread
+from tests.workers import WorkerProcess, worker_thread
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -137,6 +137,38 @@ def base_url(
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with running_asgi_server() as url:
         yield url
+
+
+@pytest.fixture
+def server_url(transactional_db: None) -> Iterator[str]:
+    """A real uvicorn server and no worker: the test starts the worker processes it needs."""
+    with running_asgi_server() as url:
+        yield url
+
+
+class WorkerProcesses:
+    """Worker processes a test starts; any still running at its end are killed."""
+
+    def __init__(self) -> None:
+        self.started: list[WorkerProcess] = []
+
+    def start(self, kind: str, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(kind, **env)
+        self.started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    def kill_all(self) -> None:
+        for worker in self.started:
+            if worker.process.poll() is None:
+                worker.kill()
+
+
+@pytest.fixture
+def worker_processes(transactional_db: None) -> Iterator[WorkerProcesses]:
+    processes = WorkerProcesses()
+    yield processes
+    processes.kill_all()
 
 
 @pytest.fixture
