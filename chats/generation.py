@@ -61,12 +61,24 @@ def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> bool:
     return True
 
 
+def _announce_again(owner_id: int, reply_id: int) -> None:
+    """An earlier attempt finished the reply, then died before it told the tabs (or before the
+    engine heard it was done): tell them now, or they show it streaming until a reload. Tabs
+    take a second `message.completed` for the same message as the same news."""
+    reply = selectors.finished_reply(owner_id, reply_id)
+    if reply is not None:
+        live_state.forget_reply(reply.pk)
+        replies.announce_finished(reply)
+
+
 async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
     """The job of one reply (chats/tasks.py). `attempt` counts from 0."""
-    shown, stop_asked = await live_state.atake_over(reply_id)
     reply = await in_db_thread(selectors.reply_to_write)(owner_id, reply_id)
     if reply is None:
+        if attempt > 0:
+            await in_db_thread(_announce_again)(owner_id, reply_id)
         return  # deleted, or already finished
+    shown, stop_asked = await live_state.atake_over(reply_id)
     earlier_text = shown if shown is not None else reply.content
     if attempt >= MAX_ATTEMPTS or stop_asked:
         outcome = replies.Outcome(

@@ -50,6 +50,17 @@ def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     )
 
 
+def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        return None
+    return (
+        ChatMessage.objects.for_user(owner)
+        .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.FINISHED)
+        .first()
+    )
+
+
 def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     """Messages as they are now: a reply being written gets its text so far from Redis (its
     row holds only the last checkpoint)."""

@@ -169,3 +169,26 @@ def test_sigterm_past_the_grace_period_hands_the_reply_to_another_worker(
     assert tab.wait_finished(reply_id)["content"] == tab.text_of(reply_id) == NO_MODEL_REPLY
     _nothing_unfinished(alice)
     tab.close()
+
+
+def test_a_reply_finished_by_a_worker_that_died_before_telling_the_tabs_is_announced(
+    server_url: str,
+    alice: User,
+    alice_access: str,
+    alice_chat: ChatSession,
+    worker_processes: WorkerProcesses,
+) -> None:
+    reply_id = _send(alice_access, alice_chat, "Résumé ?")  # no worker yet: the job waits
+    # As a worker leaves it that stored the finished reply and was killed before it published
+    # `message.completed` and told the engine: the engine gives the job to a new attempt.
+    ChatMessage.objects.for_user(alice).filter(pk=reply_id).update(
+        status=ChatMessage.Status.DONE, content="Voilà : 東京 🙂"
+    )
+    reply = ChatMessage.objects.get(pk=reply_id)
+    ProcrastinateJob.objects.filter(pk=reply.job_id).update(attempts=1)
+    tab = LiveSocket(server_url, alice_access)
+
+    worker_processes.start("replies")
+    completed = tab.wait_finished(reply_id)
+    assert (completed["status"], completed["content"]) == ("done", "Voilà : 東京 🙂")
+    tab.close()
