@@ -90,7 +90,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type")
         if kind == "ping":
-            await self.send_json({"type": "pong"})
+            # With the user's current seq: a tab that lost the last events of a burst (no later
+            # event shows it the gap) learns it here and asks for them.
+            current = await live_state.acurrent_seq(self.user_id)
+            await self.send_json({"type": "pong", "current_seq": current})
         elif kind == "replay" and _is_seq(content.get("after")):
             # The tab saw a gap in seq (an event lost on the way): send what it missed.
             await self._replay_since(content["after"])
