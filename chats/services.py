@@ -160,9 +160,12 @@ def post_message(
                 chat.title = title_from_message(content)
             chat.updated_at = timezone.now()
             chat.save(update_fields=["title", "updated_at"])
-            _publish_on_commit(user.pk, message_event("message.created", user_message))
-            _publish_on_commit(user.pk, message_event("message.created", reply))
-            _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
+            created = [
+                message_event("message.created", user_message),
+                message_event("message.created", reply),
+                _chat_event("chat.updated", chat),
+            ]
+            transaction.on_commit(partial(events.publish_all, user.pk, created))
             tasks.queue_reply(reply)
     except IntegrityError:
         # The same client_id raced in from another tab or a retry: return the winner.

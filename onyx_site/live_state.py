@@ -164,6 +164,14 @@ def store_event(
     return _stored(event, redis_client().eval(*_store_args(user_id, event, reply_text)))
 
 
+def store_events(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Log several events, in order, in one round trip; returns them with their `seq`."""
+    pipe = redis_client().pipeline(transaction=False)
+    for event in events:
+        pipe.eval(*_store_args(user_id, event, None))
+    return [_stored(event, result) for event, result in zip(events, pipe.execute(), strict=True)]
+
+
 async def astore_event(
     user_id: int, event: dict[str, Any], reply_text: ReplyText | None = None
 ) -> dict[str, Any]:
