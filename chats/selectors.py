@@ -39,7 +39,7 @@ def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return None
-    return (
+    reply = (
         ChatMessage.objects.for_user(owner)
         .filter(
             pk=message_id,
@@ -48,6 +48,9 @@ def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
         )
         .first()
     )
+    if reply is not None:
+        reply.owner = owner  # every later step asks for it: no query for each
+    return reply
 
 
 def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
