@@ -248,12 +248,13 @@ class Socket:
     completed: dict[int, asyncio.Event] = field(default_factory=dict)
     seqs: list[int] = field(default_factory=list)
     crossed: int = 0
+    error: str = ""
 
     def completion(self, message_id: int) -> asyncio.Event:
         return self.completed.setdefault(message_id, asyncio.Event())
 
     async def read(self) -> None:
-        with suppress(Exception):
+        try:
             async for raw in self.connection:
                 now = time.monotonic()
                 event = json.loads(raw)
@@ -267,6 +268,8 @@ class Socket:
                     self.first_delta.setdefault(event["message_id"], now)
                 elif kind in ("message.completed", "message.failed"):
                     self.completion(event["message"]["id"]).set()
+        except Exception as error:  # counted and shown: a reader that died is not a lost event
+            self.error = repr(error)
 
     def missed_any(self) -> bool:
         """Whether a seq never came. Two processes publishing for one user at once can deliver
@@ -307,8 +310,16 @@ async def open_socket(base_url: str, user: BenchUser) -> Socket:
     return socket
 
 
-async def send(http: httpx.AsyncClient, user: BenchUser, content: str) -> tuple[float, int]:
-    """Send a message; (when it was sent, the reply's id)."""
+@dataclass(frozen=True)
+class Sent:
+    started: float
+    answered: float
+    reply_id: int
+    content: str
+
+
+async def send(http: httpx.AsyncClient, user: BenchUser, content: str) -> Sent:
+    """Send a message: when it was sent and answered, and the reply's id."""
     started = time.monotonic()
     response = await http.post(
         f"/api/chats/{user.chat_id}/messages/",
@@ -316,7 +327,7 @@ async def send(http: httpx.AsyncClient, user: BenchUser, content: str) -> tuple[
         headers={"Authorization": f"Bearer {user.access}"},
     )
     response.raise_for_status()
-    return started, int(response.json()["reply"]["id"])
+    return Sent(started, time.monotonic(), int(response.json()["reply"]["id"]), content)
 
 
 def model_request(model: FakeOpenAIServer, content: str) -> Any:
@@ -358,7 +369,8 @@ async def single_user(base_url: str, model: FakeOpenAIServer, user: BenchUser, r
             asked, first = await direct_first_token(client, content)
             seen = model_request(model, content)
             content = f"Bonjour n°{run} ✓ {secrets.token_hex(4)}"
-            sent, reply_id = await send(http, user, content)
+            posted = await send(http, user, content)
+            sent, reply_id = posted.started, posted.reply_id
             await asyncio.wait_for(socket.completion(reply_id).wait(), 30)
             reached = socket.first_delta[reply_id]
             called = model_request(model, content)
@@ -436,6 +448,9 @@ async def load(
     )
     first_tokens: list[float] = []
     direct: list[float] = []
+    answered: list[float] = []
+    to_model: list[float] = []
+    from_model: list[float] = []
     missed = unfinished = crossed = 0
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
         for user in users:
@@ -448,15 +463,20 @@ async def load(
                 )
                 direct += [first - asked for asked, first in answers]
                 sent = await asyncio.gather(
-                    *(send(http, user, f"Tous ensemble n°{round_} ✓") for user in users)
+                    *(send(http, u, f"Tous ensemble n°{round_} ✓ {u.email}") for u in users)
                 )
-                for user, (started, reply_id) in zip(users, sent, strict=True):
+                for user, posted in zip(users, sent, strict=True):
+                    answered.append(posted.answered - posted.started)
                     for socket in user.sockets:
-                        event = socket.completion(reply_id)
+                        event = socket.completion(posted.reply_id)
                         with suppress(TimeoutError):
                             await asyncio.wait_for(event.wait(), LOAD_TIMEOUT_SECONDS)
-                        if reply_id in socket.first_delta:
-                            first_tokens.append(socket.first_delta[reply_id] - started)
+                        if posted.reply_id in socket.first_delta:
+                            reached = socket.first_delta[posted.reply_id]
+                            first_tokens.append(reached - posted.started)
+                            called = model_request(model, posted.content)
+                            to_model.append(called.arrived_at - posted.started)
+                            from_model.append(reached - called.first_chunk_at)
                         if not event.is_set():
                             unfinished += 1
         for user in users:
@@ -472,11 +492,17 @@ async def load(
     for label, values in (
         ("direct client, as many at once", direct),
         ("through Onyx: POST → first delta, per socket", first_tokens),
+        ("  POST → its answer (201)", answered),
+        ("  POST → model request arrives", to_model),
+        ("  model's first chunk → delta on socket", from_model),
     ):
         print(f"{label:44} {_ms(values, 0.5):7.1f}ms {_ms(values, 0.99):7.1f}ms")
     print(f"sockets that missed an event (a hole in seq): {missed} of {total_sockets}")
     print(f"replies whose end a socket never saw: {unfinished} of {total_sockets * rounds}")
     print(f"events about another user's chat: {crossed}")
+    errors = [socket.error for user in users for socket in user.sockets if socket.error]
+    if errors:
+        print(f"sockets whose reading failed: {len(errors)} ({errors[0]})")
     print(f"most PostgreSQL connections at once: {connections.most}")
     print("targets: p99 first token < 1 s, 0 missed, connections bounded")
 
