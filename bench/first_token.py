@@ -500,6 +500,12 @@ async def load(
     print(f"sockets that missed an event (a hole in seq): {missed} of {total_sockets}")
     print(f"replies whose end a socket never saw: {unfinished} of {total_sockets * rounds}")
     print(f"events about another user's chat: {crossed}")
+    with psycopg.connect(libpq(database_url)) as db:
+        states = db.execute(
+            "SELECT status, count(*) FROM chats_chatmessage WHERE role = 'assistant'"
+            " GROUP BY status ORDER BY status"
+        ).fetchall()
+    print("replies in PostgreSQL:", ", ".join(f"{count} {status}" for status, count in states))
     errors = [socket.error for user in users for socket in user.sockets if socket.error]
     if errors:
         print(f"sockets whose reading failed: {len(errors)} ({errors[0]})")
