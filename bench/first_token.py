@@ -384,6 +384,7 @@ async def single_user(base_url: str, model: FakeOpenAIServer, user: BenchUser, r
             from_model.append(reached - called.first_chunk_at)
             overhead.append((reached - sent) - (first - asked))
         await socket.connection.close()
+        user.sockets.remove(socket)  # the load that may follow counts this user's open sockets
     await client.close()
     print(f"\nFirst token, one user, {runs} runs (model: first after 20 ms, then every 10 ms)")
     print(f"{'':44} {'p50':>9} {'p99':>9}")
@@ -479,6 +480,7 @@ async def load(
                             from_model.append(reached - called.first_chunk_at)
                         if not event.is_set():
                             unfinished += 1
+
         for user in users:
             for socket in user.sockets:
                 missed += socket.missed_any()
