@@ -200,12 +200,13 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_app(env: dict[str, str]) -> Running:
+def start_app(env: dict[str, str], *, replies_workers: int) -> Running:
+    """uvicorn (one process, as the Procfile's `web`) and replies workers."""
     logs = ROOT / "var" / "log"
     logs.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     running = Running(base_url=f"http://127.0.0.1:{port}")
-    web_log, worker_log = logs / "bench-web.log", logs / "bench-worker.log"
+    web_log = logs / "bench-web.log"
     with web_log.open("wb") as out:
         web = subprocess.Popen(
             [
@@ -219,17 +220,22 @@ def start_app(env: dict[str, str]) -> Running:
             stderr=subprocess.STDOUT,
         )
     running.processes.append(web)
-    with worker_log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "worker", "replies"],
-            cwd=ROOT,
-            env={**env, "LOG_LEVEL": "INFO"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    running.processes.append(worker)
+    workers = []
+    for n in range(replies_workers):
+        log = logs / f"bench-worker-{n}.log"
+        with log.open("wb") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "replies"],
+                cwd=ROOT,
+                env={**env, "LOG_LEVEL": "INFO"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        running.processes.append(worker)
+        workers.append((worker, log))
     _wait_for("uvicorn", lambda: _answers(f"{running.base_url}/api/auth/me/"), web, web_log)
-    _wait_for("the worker", lambda: "starting," in worker_log.read_text(), worker, worker_log)
+    for worker, log in workers:
+        _wait_for("a worker", lambda log=log: "starting," in log.read_text(), worker, log)
     return running
 
 
@@ -544,6 +550,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50, help="users in the load (default 50)")
     parser.add_argument("--sockets", type=int, default=2, help="sockets per user (default 2)")
     parser.add_argument("--rounds", type=int, default=3, help="load rounds (default 3)")
+    parser.add_argument(
+        "--replies-workers", type=int, default=1, help="replies worker processes (default 1)"
+    )
     args = parser.parse_args()
     args.runs = min(args.runs, 1000)
     args.users = min(args.users, 200)
@@ -556,7 +565,7 @@ def main() -> None:
         redis.Redis.from_url(redis_url).flushdb()
         env = app_environment(database_url, redis_url, model.base_url)
         _manage(env, "migrate", "--noinput", "-v0")
-        running = start_app(env)
+        running = start_app(env, replies_workers=max(1, min(args.replies_workers, 8)))
         try:
             asyncio.run(run(args, running, env))
         finally:
