@@ -64,13 +64,27 @@ def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return None
-    return (
+    reply = (
         ChatMessage.objects.for_user(owner)
         .filter(
             pk=message_id,
             role=ChatMessage.Role.ASSISTANT,
             status__in=ChatMessage.UNFINISHED,
         )
+        .first()
+    )
+    if reply is not None:
+        reply.owner = owner  # every later step asks for it: no query for each
+    return reply
+
+
+def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        return None
+    return (
+        ChatMessage.objects.for_user(owner)
+        .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.FINISHED)
         .first()
     )
 
