@@ -142,7 +142,7 @@ class Stack:
         port = free_port()
         commands = {
             "uvicorn": f"uvicorn onyx_site.asgi:application --host 127.0.0.1 --port {port} "
-            "--lifespan off --no-access-log --log-level warning --ws-per-message-deflate false",
+            "--no-access-log --log-level warning --ws-per-message-deflate false",
             "granian": f"granian --interface asgi --host 127.0.0.1 --port {port} "
             "--log-level warning onyx_site.asgi:application",
             "daphne": f"daphne -b 127.0.0.1 -p {port} onyx_site.asgi:application",

@@ -171,8 +171,19 @@ class ChatViewSet(
 
     def get_queryset(self) -> Any:
         if self.action == "list":
-            return selectors.chats_for(_user(self.request), with_files=True)
+            return selectors.chats_for(_user(self.request))
         return ChatSession.objects.for_user(_user(self.request))
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            selectors.attach_chat_files(_user(self.request), page)
+        return page
+
+    def get_object(self) -> ChatSession:
+        chat = super().get_object()
+        selectors.attach_chat_files(_user(self.request), [chat])
+        return chat
 
     def perform_create(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -182,6 +193,7 @@ class ChatViewSet(
             model=data.get("model", ""),
             system_prompt=data.get("system_prompt", ""),
         )
+        selectors.attach_chat_files(_user(self.request), [serializer.instance])
 
     def perform_update(self, serializer: Any) -> None:
         data = serializer.validated_data
@@ -194,6 +206,7 @@ class ChatViewSet(
             model=data.get("model"),
             system_prompt=data.get("system_prompt"),
         )
+        selectors.attach_chat_files(_user(self.request), [serializer.instance])
 
     def perform_destroy(self, instance: ChatSession) -> None:
         services.delete_chat(chat=instance)
@@ -209,6 +222,7 @@ class ChatViewSet(
         if len(text) > 200:
             raise ValidationError({"q": ["Search for at most 200 characters."]})
         hits = selectors.search_chats(_user(request), text)
+        selectors.attach_chat_files(_user(request), [hit.chat for hit in hits])
         selectors.ready_to_show(_user(request), [hit.message for hit in hits if hit.message])
         return Response(
             [

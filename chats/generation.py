@@ -54,9 +54,18 @@ def citations_for(passages: list[Passage]) -> tuple[dict[str, object], ...]:
     )
 
 
-def _begin(reply: ChatMessage) -> selectors.Prompt | None:
+def _open(
+    owner_id: int, reply_id: int, *, start: bool
+) -> tuple[ChatMessage, selectors.Prompt | None] | None:
+    """The reply to write, and (with `start`) its prompt once it is marked streaming: one trip
+    to a database thread, since each trip waits for a thread and a pooled connection."""
+    reply = selectors.reply_to_write(owner_id, reply_id)
+    if reply is None:
+        return None
+    if not start:
+        return reply, None
     prompt = selectors.prompt_for(reply)
-    return prompt if replies.start_streaming(reply) else None
+    return reply, prompt if replies.start_streaming(reply) else None
 
 
 def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> bool:
@@ -67,14 +76,28 @@ def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> bool:
     return True
 
 
+def _announce_again(owner_id: int, reply_id: int) -> None:
+    """An earlier attempt finished the reply, then died before it told the tabs (or before the
+    engine heard it was done): tell them now, or they show it streaming until a reload. Tabs
+    take a second `message.completed` for the same message as the same news."""
+    reply = selectors.finished_reply(owner_id, reply_id)
+    if reply is not None:
+        live_state.forget_reply(reply.pk)
+        replies.announce_finished(reply)
+
+
 async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
     """The job of one reply (chats/tasks.py). `attempt` counts from 0."""
     shown, stop_asked = await live_state.atake_over(reply_id)
-    reply = await in_db_thread(selectors.reply_to_write)(owner_id, reply_id)
-    if reply is None:
+    giving_up = attempt >= MAX_ATTEMPTS or stop_asked
+    opened = await in_db_thread(_open)(owner_id, reply_id, start=not giving_up)
+    if opened is None:
+        if attempt > 0:
+            await in_db_thread(_announce_again)(owner_id, reply_id)
         return  # deleted, or already finished
+    reply, prompt = opened
     earlier_text = shown if shown is not None else reply.content
-    if attempt >= MAX_ATTEMPTS or stop_asked:
+    if giving_up:
         outcome = replies.Outcome(
             content=earlier_text,
             status=ChatMessage.Status.STOPPED if stop_asked else ChatMessage.Status.FAILED,
@@ -83,7 +106,6 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
         )
         await in_db_thread(_finish_and_announce)(reply, outcome)
         return
-    prompt = await in_db_thread(_begin)(reply)
     if prompt is None:
         return  # finished by someone else meanwhile
     # Redis lost the text of an earlier attempt (only PostgreSQL's checkpoint has it): the tabs
@@ -91,8 +113,12 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
     stream = _ReplyStream(
         reply, shown=shown or "", replace_first=shown is None and bool(earlier_text)
     )
-    await events.apublish(
-        owner_id, {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": True}
+    # Told alongside the model's request, not before it: the first token waits for nothing.
+    typing_on = asyncio.create_task(
+        events.apublish(
+            owner_id,
+            {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": True},
+        )
     )
     try:
         outcome = await stream.run(prompt)
@@ -108,6 +134,8 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
             error=UNEXPECTED_FAILURE,
             model_name=stream.stats.model,
         )
+    finally:
+        await asyncio.gather(typing_on, return_exceptions=True)
     await in_db_thread(_finish_and_announce)(reply, outcome)
 
 

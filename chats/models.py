@@ -41,6 +41,8 @@ class ChatSession(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: ClassVar[ChatSessionQuerySet] = ChatSessionQuerySet.as_manager()  # type: ignore[assignment]
+    # Not a column: set by chats.selectors.attach_chat_files before a chat is serialized.
+    attached_files: list[dict[str, Any]]
 
     class Meta:
         indexes = [

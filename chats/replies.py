@@ -105,25 +105,22 @@ def announce_finished(reply: ChatMessage) -> None:
     """Tell every tab the reply is finished: the whole message, typing off, a notification."""
     failed = reply.status == ChatMessage.Status.FAILED
     selectors.ready_to_show(reply.owner, [reply])
-    events.publish(
-        reply.owner_id, message_event("message.failed" if failed else "message.completed", reply)
-    )
-    events.publish(
-        reply.owner_id,
+    news = [
+        message_event("message.failed" if failed else "message.completed", reply),
         {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": False},
-    )
+    ]
     chat = ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).first()
     if chat is not None:
-        events.publish(
-            reply.owner_id,
+        news.append(
             {
                 "type": "notification",
                 "chat_id": chat.pk,
                 "message_id": reply.pk,
                 "level": "error" if failed else "info",
                 "text": f"Reply {'failed' if failed else 'finished'} in “{chat.display_title}”",
-            },
+            }
         )
+    events.publish_many(reply.owner_id, news)
 
 
 def recover_stalled(*, user: User, chat: ChatSession) -> int:

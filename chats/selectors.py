@@ -1,12 +1,12 @@
 """Reading chats: every query starts from the owner's rows."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
@@ -30,13 +30,28 @@ class Prompt:
     files_not_ready: list[str] = field(default_factory=list)
 
 
-def chats_for(user: User, *, with_files: bool) -> QuerySet[ChatSession]:
-    """The user's chats, pinned first, then by latest activity; `with_files` also fetches the
-    files each chat answers from (the API shows them, a list of titles does not)."""
-    chats = ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
-    if with_files:
-        chats = chats.prefetch_related(Prefetch("files", queryset=UserFile.objects.for_user(user)))
-    return chats
+def chats_for(user: User) -> QuerySet[ChatSession]:
+    """The user's chats, pinned first, then by latest activity."""
+    return ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
+
+
+_ATTACHED_FILE_FIELDS = ("id", "name", "kind", "size", "status")
+
+
+def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
+    """Set `attached_files` on each chat (the files it answers from, as the API shows them),
+    with one query for all of them and no model instances."""
+    rows = (
+        ChatSession.objects.for_user(user)
+        .filter(pk__in=[chat.pk for chat in chats], files__isnull=False)
+        .order_by("pk", "files__id")
+        .values_list("pk", *(f"files__{name}" for name in _ATTACHED_FILE_FIELDS))
+    )
+    by_chat: dict[int, list[dict[str, Any]]] = {chat.pk: [] for chat in chats}
+    for chat_id, *values in rows:
+        by_chat[chat_id].append(dict(zip(_ATTACHED_FILE_FIELDS, values, strict=True)))
+    for chat in chats:
+        chat.attached_files = by_chat[chat.pk]
 
 
 def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
@@ -86,13 +101,27 @@ def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         return None
-    return (
+    reply = (
         ChatMessage.objects.for_user(owner)
         .filter(
             pk=message_id,
             role=ChatMessage.Role.ASSISTANT,
             status__in=ChatMessage.UNFINISHED,
         )
+        .first()
+    )
+    if reply is not None:
+        reply.owner = owner  # every later step asks for it: no query for each
+    return reply
+
+
+def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        return None
+    return (
+        ChatMessage.objects.for_user(owner)
+        .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.FINISHED)
         .first()
     )
 

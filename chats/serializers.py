@@ -1,5 +1,6 @@
 """The JSON shape of chats and messages, the same in the API and in live events."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -11,6 +12,13 @@ from files.models import UserFile
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
+
+
+def _datetime(value: datetime) -> str:
+    """As DRF's DateTimeField writes it (ISO 8601, UTC as "Z"), without its per-call
+    time-zone lookups: every time here is UTC (settings.TIME_ZONE)."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):
@@ -72,6 +80,25 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
             field = self.fields["file_ids"]
             field.child_relation.queryset = UserFile.objects.for_user(request.user)  # type: ignore[attr-defined]
 
+    def to_representation(self, instance: ChatSession) -> dict[str, Any]:
+        # By hand, as DRF would build it: a page of 100 chats costs a fraction of a millisecond
+        # instead of several (a test keeps both the same). `attached_files` comes from
+        # chats.selectors.attach_chat_files, so nothing here queries.
+        files = instance.attached_files
+        return {
+            "id": instance.pk,
+            "title": instance.title,
+            "pinned": instance.pinned,
+            "archived": instance.archived,
+            "file_ids": [file["id"] for file in files],
+            "files": files,
+            "model": instance.model,
+            "system_prompt": instance.system_prompt,
+            "active_leaf_id": instance.active_leaf_id,
+            "created_at": _datetime(instance.created_at),
+            "updated_at": _datetime(instance.updated_at),
+        }
+
     def validate_model(self, key: str) -> str:
         if key and key not in {model.key for model in catalogue.offered_models()}:
             raise serializers.ValidationError(
@@ -120,6 +147,31 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: ChatMessage) -> dict[str, Any]:
+        # By hand, as DRF would build it (a test keeps both the same): ~1 ms per message less.
+        siblings = instance.siblings
+        return {
+            "id": instance.pk,
+            "chat_id": instance.chat_id,
+            "role": instance.role,
+            "content": instance.content,
+            "html": self.get_html(instance),
+            "status": instance.status,
+            "error": instance.error,
+            "model_name": instance.model_name,
+            "prompt_tokens": instance.prompt_tokens,
+            "completion_tokens": instance.completion_tokens,
+            "client_id": instance.client_id,
+            "parent_id": instance.parent_id,
+            "sibling_ids": list(siblings.ids),
+            "sibling_index": siblings.index,
+            "sibling_count": siblings.count,
+            "feedback": instance.feedback,
+            "feedback_comment": instance.feedback_comment,
+            "citations": instance.shown_citations,
+            "created_at": _datetime(instance.created_at),
+        }
 
     def get_citations(self, message: ChatMessage) -> list[dict[str, Any]]:
         return message.shown_citations

@@ -10,6 +10,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -92,11 +93,16 @@ def _violates(error: IntegrityError, constraint: str) -> bool:
 
 
 def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
+    selectors.attach_chat_files(chat.owner, [chat])
     return {"type": kind, "chat": dict(ChatSessionSerializer(chat).data)}
 
 
-def _publish_on_commit(user_id: int, event: dict[str, object]) -> None:
-    transaction.on_commit(partial(events.publish, user_id, event))
+def _publish_on_commit(user_id: int, *to_publish: dict[str, object]) -> None:
+    """Publish these events, in order, once the transaction commits (all in one go)."""
+    if len(to_publish) == 1:
+        transaction.on_commit(partial(events.publish, user_id, to_publish[0]))
+    else:
+        transaction.on_commit(partial(events.publish_many, user_id, list(to_publish)))
 
 
 def title_from_message(content: str) -> str:
@@ -195,11 +201,13 @@ def _claim_reply_slot(user: User, chat: ChatSession) -> None:
     otherwise count it against the send rate. The user's row is locked, so two requests of one
     user cannot both pass; a unique index on unfinished replies per chat backs the first rule."""
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
-    unfinished = _unfinished_replies(user)
-    if unfinished.filter(chat=chat).exists():
+    counts = _unfinished_replies(user).aggregate(
+        here=Count("pk", filter=Q(chat=chat)), everywhere=Count("pk")
+    )
+    if counts["here"]:
         raise ChatBusy
     limit = settings.ONYX_MAX_CONCURRENT_REPLIES
-    if unfinished.count() >= limit:
+    if counts["everywhere"] >= limit:
         raise TooManyReplies(limit)
     _check_send_rate(user)
 
@@ -300,9 +308,11 @@ def _write_turn(
                 chat.title = title_from_message(content)
             _show(chat, reply, activity=True, also=["title"])
             selectors.ready_to_show(user, [user_message, reply])
-            _publish_on_commit(user.pk, message_event("message.created", user_message))
-            _publish_on_commit(user.pk, message_event("message.created", reply))
-            _publish_on_commit(user.pk, _chat_event("chat.updated", chat))
+            announced = [
+                message_event("message.created", user_message),
+                message_event("message.created", reply),
+                _chat_event("chat.updated", chat),
+            ]
             if edit_of is not None:
                 branch = ShownBranch(
                     active_leaf_id=reply.pk,
@@ -310,7 +320,8 @@ def _write_turn(
                     fork_parent_id=parent_id,
                     path=(user_message.pk, reply.pk),
                 )
-                _publish_on_commit(user.pk, _branch_event(chat, branch))
+                announced.append(_branch_event(chat, branch))
+            _publish_on_commit(user.pk, *announced)
             tasks.queue_reply(reply)
     except IntegrityError as error:
         # The same client_id raced in from another tab or a retry: return the winner.
@@ -379,8 +390,11 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
                 fork_parent_id=reply.parent_id,
                 path=(new_reply.pk,),
             )
-            _publish_on_commit(owner.pk, message_event("message.created", new_reply))
-            _publish_on_commit(owner.pk, _branch_event(chat, branch))
+            _publish_on_commit(
+                owner.pk,
+                message_event("message.created", new_reply),
+                _branch_event(chat, branch),
+            )
             tasks.queue_reply(new_reply)
     except IntegrityError as error:
         if _violates(error, ONE_UNFINISHED_REPLY_PER_CHAT):

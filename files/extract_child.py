@@ -4,8 +4,11 @@ It limits its own memory and CPU time before touching the file, writes the resul
 it failed) as JSON to OUT, and exits. No Django: it starts in a fraction of a second.
 """
 
+import ctypes
 import json
+import os
 import resource
+import signal
 import sys
 from dataclasses import asdict
 
@@ -14,6 +17,17 @@ from files.extraction import ExtractionError, Limits, extract_text
 EXIT_OK = 0
 EXIT_REFUSED = 3  # an ExtractionError: OUT holds the reason
 EXIT_OUT_OF_MEMORY = 4
+EXIT_ORPHANED = 5
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker killed with SIGKILL cannot end its child itself: ask the kernel to, so no
+    orphan keeps reading (and holding CPU and memory) for a job that another worker now has."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the kernel was asked
+        sys.exit(EXIT_ORPHANED)
 
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
@@ -26,6 +40,7 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
 def main(argv: list[str]) -> int:
     kind, source, target, raw_limits = argv
     settings = json.loads(raw_limits)
+    _die_with_parent(settings.pop("parent_pid"))
     _limit(settings.pop("memory_bytes"), settings.pop("cpu_seconds"))
     limits = Limits(**settings)
     try:

@@ -171,6 +171,34 @@ def _docx(stream: BinaryIO, limits: Limits) -> ExtractedText:
     return ExtractedText(text=text.joined("\n\n"))
 
 
+def _too_many_rows(limits: Limits) -> ExtractionError:
+    return ExtractionError(
+        f"This spreadsheet has more than {limits.rows:,} rows; split it into smaller files."
+    )
+
+
+def _refuse_too_many_rows(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Count the rows of every sheet, stopping at the limit. openpyxl reads a whole sheet to
+    size it before it yields the first row (when the sheet does not say its size), so a sheet of
+    millions of rows would cost seconds of CPU before its rows could even be counted."""
+    from lxml import etree
+
+    rows = 0
+    for info in archive.infolist():
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        with archive.open(info) as xml:
+            try:
+                for _, row in etree.iterparse(xml, events=("end",), tag="{*}row"):
+                    rows += 1
+                    if rows > limits.rows:
+                        raise _too_many_rows(limits)
+                    _drop(row)
+            except etree.XMLSyntaxError as error:
+                raise ExtractionError("This spreadsheet is damaged and can't be read.") from error
+
+
 def _xlsx(stream: BinaryIO, limits: Limits) -> ExtractedText:
     import openpyxl
 
@@ -184,6 +212,7 @@ def _xlsx(stream: BinaryIO, limits: Limits) -> ExtractedText:
             f"This spreadsheet unpacks to {unpacked / 2**20:,.0f} MB, more than the "
             f"{limits.xml_bytes / 2**20:,.0f} MB that can be read."
         )
+    _refuse_too_many_rows(archive, limits)
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several kinds for a damaged file
@@ -195,10 +224,7 @@ def _xlsx(stream: BinaryIO, limits: Limits) -> ExtractedText:
             for row in sheet.iter_rows(values_only=True):
                 rows_seen += 1  # empty rows count too: they cost as much to read
                 if rows_seen > limits.rows:
-                    raise ExtractionError(
-                        f"This spreadsheet has more than {limits.rows:,} rows; "
-                        "split it into smaller files."
-                    )
+                    raise _too_many_rows(limits)
                 cells = ["" if value is None else str(value) for value in row]
                 if any(cells):
                     rows_with_text += 1

@@ -61,6 +61,7 @@ async def extract_in_child(kind: str, source: Path, target: Path) -> ExtractedTe
         **asdict(limits()),
         "memory_bytes": memory_mb * 1024 * 1024,
         "cpu_seconds": cpu_seconds,
+        "parent_pid": os.getpid(),
     }
     child = await asyncio.create_subprocess_exec(
         sys.executable,

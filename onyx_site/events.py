@@ -15,6 +15,7 @@ from onyx_site.live_state import ReplyText
 
 # Message type on the channel layer -> handler name on the consumer.
 LIVE_EVENT = "live.event"
+LIVE_EVENTS = "live.events"
 SESSION_REVOKED = "session.revoked"
 
 
@@ -37,6 +38,14 @@ def publish(user_id: int, event: dict[str, Any]) -> dict[str, Any]:
     """Send an event (it must have a `type`) to every open tab of this user. From sync code."""
     stored = live_state.store_event(user_id, event)
     _group_send(user_group(user_id), {"type": LIVE_EVENT, "event": stored})
+    return stored
+
+
+def publish_many(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several events, in order, to every open tab of this user: one Redis round trip and one
+    channel-layer message for all of them."""
+    stored = live_state.store_events(user_id, events)
+    _group_send(user_group(user_id), {"type": LIVE_EVENTS, "events": stored})
     return stored
 
 

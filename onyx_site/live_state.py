@@ -172,6 +172,40 @@ def store_event(
     return _stored(event, redis_client().eval(*_store_args(user_id, event, reply_text)))
 
 
+# Several events at once (a sent message: the message, its reply, the chat): one round trip.
+# KEYS: seq, log. ARGV: log length, log ttl, then the event bodies.
+_STORE_EVENTS = """
+local seqs = {}
+for i = 3, #ARGV do
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('RPUSH', KEYS[2], seq .. ' -1 ' .. ARGV[i])
+    seqs[#seqs + 1] = seq
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return seqs
+"""
+
+
+def store_events(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Log several events, in order, under the user's next seqs; returns them with `seq`."""
+    bodies = [json.dumps(event, separators=(",", ":"), ensure_ascii=False) for event in events]
+    seqs = cast(
+        list[int],
+        redis_client().eval(
+            _STORE_EVENTS,
+            2,
+            _seq_key(user_id),
+            _log_key(user_id),
+            EVENT_LOG_LENGTH,
+            EVENT_LOG_TTL_SECONDS,
+            *bodies,
+        ),
+    )
+    return [{**event, "seq": int(seq)} for event, seq in zip(events, seqs, strict=True)]
+
+
 async def astore_event(
     user_id: int, event: dict[str, Any], reply_text: ReplyText | None = None
 ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -16,7 +17,7 @@ from tests.asgi_server import running_asgi_server
 from tests.db_connections import end_other_connections
 from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
 from tests.waiting import wait_until
-from tests.workers import worker_thread
+from tests.workers import WorkerProcess, worker_thread
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -97,6 +98,18 @@ def api_tokens(client: Client, user: User) -> dict[str, str]:
     return tokens
 
 
+def server_tokens(base_url: str, user: User) -> dict[str, str]:
+    """A JWT pair from a running server, over HTTP. Browser tests use this, not the test
+    Client: Playwright's event loop runs in the test's thread, and Django's in-process handler
+    cannot run an async middleware (ServeStatic's) beside it."""
+    response = httpx.post(
+        f"{base_url}/api/auth/token/", json={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
 def bearer(access: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}"}
 
@@ -133,6 +146,38 @@ CHROMIUM = "/usr/bin/chromium"
 def base_url(transactional_db: None, worker: None, browser: Browser) -> Iterator[str]:
     with running_asgi_server() as url:
         yield url
+
+
+@pytest.fixture
+def server_url(transactional_db: None) -> Iterator[str]:
+    """A real uvicorn server and no worker: the test starts the worker processes it needs."""
+    with running_asgi_server() as url:
+        yield url
+
+
+class WorkerProcesses:
+    """Worker processes a test starts; any still running at its end are killed."""
+
+    def __init__(self) -> None:
+        self.started: list[WorkerProcess] = []
+
+    def start(self, kind: str, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(kind, **env)
+        self.started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    def kill_all(self) -> None:
+        for worker in self.started:
+            if worker.process.poll() is None:
+                worker.kill()
+
+
+@pytest.fixture
+def worker_processes(transactional_db: None) -> Iterator[WorkerProcesses]:
+    processes = WorkerProcesses()
+    yield processes
+    processes.kill_all()
 
 
 @pytest.fixture(scope="module")

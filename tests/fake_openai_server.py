@@ -7,9 +7,12 @@ then nothing. Otherwise it streams "Echo: <message>" in several chunks.
 
 GET /v1/models lists `models`; a test sets `models_reply` to "not-json" or "hang" for a broken
 server, and `required_key` to answer 401 to any other API key.
+`[script:NAME]` streams the chunks a test gave with `script(NAME, ...)` at the pace it chose;
+without a marker it may stream `default_script` instead, if set.
 """
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +28,24 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    # time.monotonic() (one clock for every process of the machine) when the request was read,
+    # and when its first chunk of text was sent.
+    arrived_at: float = 0.0
+    first_chunk_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Script:
+    """A reply told in advance: these chunks, the first after `first_delay` seconds, the rest
+    `pace` seconds apart."""
+
+    chunks: tuple[str, ...]
+    pace: float = 0.0
+    first_delay: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
 
 
 @dataclass
@@ -35,10 +56,38 @@ class FakeOpenAIServer:
     models: list[str] = field(default_factory=lambda: ["fake-model", "fake-large"])
     models_reply: str = "list"
     required_key: str | None = None
+    # NAME -> the script of its first request, its second, ... (the last one repeats).
+    scripts: dict[str, list[Script]] = field(default_factory=dict)
+    default_script: Script | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def script(self, name: str, *attempts: Script) -> str:
+        """Register what `[script:NAME]` answers (one Script per request, in turn); returns
+        the marker to put in a message."""
+        self.scripts[name] = list(attempts)
+        return f"[script:{name}]"
+
+    def script_for(self, last_user: str) -> Script | None:
+        match = _SCRIPT_MARKER.search(last_user)
+        if match is None:
+            return self.default_script
+        attempts = self.scripts[match.group(1)]
+        with self._lock:
+            asked = sum(1 for r in self.requests if match.group(0) in _last_user(r.body))
+        return attempts[min(asked - 1, len(attempts) - 1)]
+
+
+_SCRIPT_MARKER = re.compile(r"\[script:([\w-]+)\]")
+
+
+def _last_user(body: dict[str, Any]) -> str:
+    return next(
+        (m["content"] for m in reversed(body.get("messages", [])) if m["role"] == "user"), ""
+    )
 
 
 def _chunk(
@@ -104,17 +153,15 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            state.requests.append(
-                ReceivedRequest(
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
+            received = ReceivedRequest(
+                path=self.path,
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                arrived_at=time.monotonic(),
             )
-            last_user = next(
-                (m["content"] for m in reversed(body.get("messages", [])) if m["role"] == "user"),
-                "",
-            )
+            with state._lock:
+                state.requests.append(received)
+            last_user = _last_user(body)
             model = body.get("model", "fake-model")
             if "[fail500]" in last_user:
                 error = json.dumps(
@@ -133,6 +180,10 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if "[hang]" in last_user:
                 time.sleep(3)
+                return
+            script = state.script_for(last_user)
+            if script is not None:
+                self._play(script, received, model)
                 return
             words = f"Echo: {last_user}".split(" ")
             pieces = [word + (" " if n < len(words) - 1 else "") for n, word in enumerate(words)]
@@ -154,11 +205,34 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 state.closed_early.set()
 
+        def _play(self, script: Script, received: ReceivedRequest, model: str) -> None:
+            try:
+                time.sleep(script.first_delay)
+                for n, piece in enumerate(script.chunks):
+                    if n:
+                        time.sleep(script.pace)
+                    finish = "stop" if n == len(script.chunks) - 1 else None
+                    self.wfile.write(_chunk(piece, model=model, finish=finish))
+                    self.wfile.flush()
+                    if n == 0:
+                        received.first_chunk_at = time.monotonic()
+                self.wfile.write(_chunk(None, model=model, usage=True))
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                state.closed_early.set()
+
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # Many replies start at once in the load benchmark: the default backlog of 5 would make
+    # the kernel drop connections, which retry a second later.
+    request_queue_size = 256
+
+
 def start_fake_openai() -> FakeOpenAIServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
     state = FakeOpenAIServer(server=server)
     server.RequestHandlerClass = _handler(state)
     server.daemon_threads = True

@@ -5,23 +5,15 @@ The suite flushes Redis between tests, so it uses database 15 of the private ins
 """
 
 import os
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tests.redis_db import with_redis_db
 
 TEST_REDIS_DB = "15"
 
-
-def _with_test_db(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        query = dict(parse_qsl(parts.query))
-        query["db"] = TEST_REDIS_DB
-        # urlunsplit() would drop the empty host and leave "unix:/path", which redis-py refuses.
-        return f"unix://{parts.path}?{urlencode(query)}"
-    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
-
-
 os.environ.setdefault("DEBUG", "true")
-os.environ["REDIS_URL"] = _with_test_db(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+os.environ["REDIS_URL"] = with_redis_db(
+    os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), TEST_REDIS_DB
+)
 
 from onyx_site.settings import *  # noqa: E402, F403
 

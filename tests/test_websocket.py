@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts import session_registry
-from onyx_site import events
+from onyx_site import events, live_state
 from onyx_site.asgi import application
 from onyx_site.live_state import redis_client
 from tests.conftest import api_tokens, bearer, make_user, sign_in
@@ -65,7 +65,7 @@ async def test_a_browser_socket_opens_with_the_session_cookie() -> None:
     hello = await communicator.receive_json_from(timeout=5)
     assert (hello["type"], hello["user_id"]) == ("hello", alice.pk)
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "current_seq": 0}
     await communicator.disconnect()
 
 
@@ -194,7 +194,20 @@ async def test_every_odd_frame_gets_an_error_event_and_the_socket_stays_open() -
         assert answer["type"] == "error", frame
         assert answer["detail"]
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "current_seq": 0}
+    await communicator.disconnect()
+
+
+async def test_a_pong_tells_the_current_seq_so_a_tab_sees_it_lost_the_last_events() -> None:
+    alice = await sync_to_async(make_user)("alice@example.com")
+    tokens = await sync_to_async(api_tokens)(Client(), alice)
+    communicator = await _open([(b"authorization", f"Bearer {tokens['access']}".encode())])
+    assert (await communicator.receive_json_from(timeout=5))["seq"] == 0
+    # Logged but never delivered, as when a full channel drops the last events of a burst.
+    for n in range(3):
+        await live_state.astore_event(alice.pk, {"type": "notification", "text": f"n°{n} ✓"})
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "current_seq": 3}
     await communicator.disconnect()
 
 
@@ -209,7 +222,8 @@ async def _typing_relayed_during(frames: list[dict[str, Any]]) -> int:
     for frame in frames:
         await sender.send_json_to(frame)
     await sender.send_json_to({"type": "ping"})
-    assert await sender.receive_json_from(timeout=30) == {"type": "pong"}  # all were handled
+    pong = await sender.receive_json_from(timeout=30)  # all were handled
+    assert pong["type"] == "pong"
     # A marker behind every relayed notice on the same channel: once it arrives, all did.
     await events.apublish(alice.pk, {"type": "notification", "text": "marker"})
     relayed = 0

@@ -1,6 +1,7 @@
 """The one way tests wait: poll a condition, bounded, and say what never happened."""
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -27,15 +28,16 @@ def wait_until(
 
 
 async def await_until(
-    condition: Callable[[], Awaitable[_T | None]],
+    condition: Callable[[], Awaitable[_T | None] | _T | None],
     *,
     timeout: float = DEFAULT_TIMEOUT,
     what: str = "",
 ) -> _T:
-    """The same from async code, for a condition that is itself awaited."""
+    """The same from async code; the condition may itself be awaited."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await condition()
+        outcome = condition()
+        result = await outcome if inspect.isawaitable(outcome) else outcome
         if result:
             return result
         if time.monotonic() > deadline:

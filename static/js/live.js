@@ -10,6 +10,9 @@ const CLOSE_TRY_AGAIN_LATER = 1013;
 // After asking the server for missed events, how long a gap may stay open before the page
 // gives up on it and reloads what it shows instead.
 const GAP_PATIENCE_MS = 3000;
+// How often the tab asks the server's current seq: the last events of a burst can be lost
+// with no later event to reveal the gap, and a reply would then look unfinished forever.
+const SEQ_CHECK_MS = 5000;
 const listeners = new Set();
 const pageSeq = document.querySelector("[data-last-seq]")?.dataset.lastSeq;
 // Events are delivered strictly in seq order: one that arrives early waits here until the
@@ -108,6 +111,11 @@ function connect() {
       serverUnavailable = false;
       return;
     }
+    if (event.type === "pong") {
+      const behind = lastSeq !== null && event.current_seq > lastSeq;
+      if (behind && early.size === 0) askForMissed();
+      return;
+    }
     if (event.type === "replay.done") {
       replayAsked = false;
       if (early.size > 0) giveUpOnGap();
@@ -136,6 +144,8 @@ function connect() {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
   };
 }
+
+setInterval(() => sendToServer({ type: "ping" }), SEQ_CHECK_MS);
 
 export function onLiveEvent(listener) {
   listeners.add(listener);
