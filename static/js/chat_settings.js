@@ -44,11 +44,10 @@ function optionButton(model) {
   Object.assign(button.dataset, { name: model.name, connection: model.connection });
   if (model.default) button.dataset.default = "true";
   if (model.builtin) button.dataset.builtin = "true";
+  const name = textElement("span", "model-option-name", model.name);
+  if (model.default) name.append(" ", textElement("span", "badge", "Default"));
   const text = textElement("span", "model-option-text", "");
-  text.append(
-    textElement("span", "model-option-name", model.name),
-    textElement("span", "model-option-where", model.connection + (model.default ? " · default" : "")),
-  );
+  text.append(name, textElement("span", "model-option-where", model.connection));
   const check = document.getElementById("icon-check").content.firstElementChild.cloneNode(true);
   check.classList.add("model-check");
   button.append(text, check);
@@ -76,10 +75,12 @@ async function loadModels() {
   models = await response.json();
   options.querySelectorAll("button[name=model]").forEach((button) => button.remove());
   options.append(...models.map(optionButton));
+  const chosenInDialog = modelSelect.value;
   modelSelect.replaceChildren(
     new Option("Server default", ""),
     ...models.map((model) => new Option(`${model.name} (${model.connection})`, model.id)),
   );
+  modelSelect.value = chosenInDialog;
   showChoice();
 }
 
@@ -132,8 +133,12 @@ form.addEventListener("submit", async (event) => {
   try {
     const result = await save({ model: modelSelect.value, system_prompt: promptField.value });
     if (!result.ok) {
-      formError.textContent = errorText(result.data);
+      const modelGone = result.status === 400 && result.data.errors?.model;
+      formError.textContent = modelGone
+        ? "That model is not offered any more: choose another one."
+        : errorText(result.data);
       formError.hidden = false;
+      if (modelGone) loadModels();
       return;
     }
     dialog.close();
