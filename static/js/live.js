@@ -165,7 +165,9 @@ onLiveEvent((event) => {
   if (event.type !== "notification") return;
   const onScreen = document.getElementById("chat")?.dataset.chatId;
   if (event.chat_id === undefined) {
-    if (!document.getElementById("files")) showToast(event.text, event.level, "/files/");
+    // A page that shows the file (its row, or its chip in a chat) already says how it went.
+    const shown = event.file_id !== undefined && document.querySelector(`[data-file-id="${event.file_id}"]`);
+    if (!shown) showToast(event.text, event.level, "/files/");
   } else if (String(event.chat_id) !== onScreen) {
     showToast(event.text, event.level, `/chats/${event.chat_id}/`);
   }
