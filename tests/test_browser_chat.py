@@ -278,6 +278,10 @@ def test_regenerate_writes_a_new_reply_in_place(base_url: str, open_page: OpenPa
     expect(replies).not_to_have_attribute("data-message-id", first_id or "")
     expect(replies).to_have_attribute("data-status", "done")
     expect(replies.locator(".body")).to_contain_text("Hello!")
+    # The earlier reply is kept, as version 1 of 2.
+    expect(replies.locator("[data-role=version-position]")).to_have_text("2/2")
     page.reload()
     expect(page.locator(".message")).to_have_count(2)
     assert ChatMessage.objects.for_user(alice).filter(role="assistant").count() == 2
+    page.locator(".message.assistant").get_by_role("button", name="Previous version").click()
+    expect(page.locator(".message.assistant")).to_have_attribute("data-message-id", first_id or "")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 
 from accounts.models import User
 from chats.models import ChatSession
@@ -246,6 +246,20 @@ def test_every_page_works_under_a_strict_content_security_policy(
     page.fill("#composer textarea", "Hello there")
     page.keyboard.press("Enter")
     expect(page.locator(".message.assistant")).to_have_attribute("data-status", "done")
+    # The chat's own widgets: versions, the editor, the model picker and its dialog, attaching.
+    page.locator(".message.assistant [data-action=regenerate]").click()
+    expect(page.locator(".message.assistant [data-role=version-position]")).to_have_text("2/2")
+    page.locator(".message.user").hover()
+    page.locator(".message.user [data-action=edit]").click()
+    page.keyboard.press("Escape")
+    page.locator("[data-role=model-picker] summary").click()
+    expect(page.locator("[data-role=model-picker] button[name=model]")).to_have_count(1)
+    page.locator("[data-action=edit-system-prompt]").click()
+    expect(page.locator("#chat-settings-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Herons."}
+    page.set_input_files("[data-testid=attach-input]", [notes])
+    expect(page.locator(".file-chip")).to_have_attribute("data-status", "ready", timeout=15_000)
     item = page.locator("#chat-groups .chat-item", has_text="Reading list")
     item.hover()
     item.locator("summary").click()
