@@ -12,7 +12,8 @@ from accounts.models import User
 from chats import selectors
 from chats.models import ChatMessage, ChatSession
 from chats.replies import message_event
-from tests.factories import add_message, make_chat
+from files.models import UserFile
+from tests.factories import add_message, make_chat, make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,39 @@ def test_the_rename_page_works_without_javascript(
     assert response["Location"] == f"/chats/{alice_chat.pk}/"
     alice_chat.refresh_from_db()
     assert alice_chat.title == "Ferien 🏖️"
+
+
+def test_the_model_page_works_without_javascript_and_keeps_what_is_not_posted(
+    alice_client: Client, alice_chat: ChatSession
+) -> None:
+    page = alice_client.get(f"/chats/{alice_chat.pk}/model/").content.decode()
+    assert 'data-role="chat-model"' in page
+    assert '<option value="builtin">Built-in assistant (Onyx Sessions)</option>' in page
+    alice_client.post(f"/chats/{alice_chat.pk}/model/", {"system_prompt": "Sois bref. 簡潔に"})
+    # The header's picker posts the model alone: the system prompt stays.
+    response = alice_client.post(f"/chats/{alice_chat.pk}/model/", {"model": "builtin"})
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_chat.refresh_from_db()
+    assert (alice_chat.model, alice_chat.system_prompt) == ("builtin", "Sois bref. 簡潔に")
+    picker = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
+    assert 'value="builtin" class="menu-item model-option" aria-current="true"' in picker
+    assert "Sois bref. 簡潔に" in picker
+
+
+def test_the_attachments_fragment_shows_the_chats_files_with_their_state(
+    alice_client: Client, alice: User, alice_chat: ChatSession, bob_client: Client
+) -> None:
+    ready = make_file(owner=alice, name="hérons — 鷺.md", chunks=["text"])
+    waiting = make_file(owner=alice, name="later.pdf")
+    UserFile.objects.for_user(alice).filter(pk=waiting.pk).update(status="uploaded")
+    make_file(owner=alice, name="not attached.txt")
+    alice_chat.files.set([ready, waiting])
+    chips = alice_client.get(f"/chats/{alice_chat.pk}/attachments/").content.decode()
+    assert chips.count('class="file-chip"') == 2
+    assert "hérons — 鷺.md" in chips
+    assert 'data-status="uploaded"' in chips
+    assert "Waiting to be read" in chips
+    assert "Answering from 2 files" in chips
+    # Removing one without JavaScript posts the others.
+    assert f'name="use_files" value="{waiting.pk}"' in chips
+    assert bob_client.get(f"/chats/{alice_chat.pk}/attachments/").status_code == 404
