@@ -20,8 +20,28 @@ function attachedIds() {
   return [...chips.querySelectorAll(".file-chip")].map((chip) => Number(chip.dataset.fileId));
 }
 
+// One refresh at a time; news of a file that came while one was on its way (so the answer may
+// predate it) asks for one more.
 let refreshTimer = null;
-async function refreshChips() {
+let refreshing = null;
+let refreshAgain = false;
+
+function refreshChips() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = fetchChips().finally(() => {
+    refreshing = null;
+    if (refreshAgain) {
+      refreshAgain = false;
+      refreshChips();
+    }
+  });
+  return refreshing;
+}
+
+async function fetchChips() {
   clearTimeout(refreshTimer);
   if (chips.querySelector("details.menu[open]")) {
     refreshTimer = setTimeout(refreshChips, 400); // never pull the chooser from under the reader
@@ -74,7 +94,10 @@ function sameFiles(files) {
 // A file's state changed: its chip takes the status pill from the server's own row for it.
 function updateChip(file, rowHtml) {
   const chip = chips.querySelector(`.file-chip[data-file-id="${file.id}"]`);
-  if (!chip) return;
+  if (!chip) {
+    if (refreshing) refreshAgain = true; // its chip may be on its way, older than this news
+    return;
+  }
   const template = document.createElement("template");
   template.innerHTML = rowHtml;
   const status = template.content.querySelector("[data-role=status]");
