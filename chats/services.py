@@ -5,8 +5,10 @@ Writes happen in one transaction; live events and reply generation start on comm
 told about a row that was rolled back.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +29,7 @@ from files.models import UserFile
 from onyx_site import events, live_state
 
 TITLE_FROM_MESSAGE_CHARS = 60
+_Written = TypeVar("_Written")
 # A chat.branch event lists at most this many ids of the branch now shown (a page's worth).
 BRANCH_EVENT_PATH = 200
 
@@ -92,8 +95,8 @@ def _violates(error: IntegrityError, constraint: str) -> bool:
     return getattr(diag, "constraint_name", None) == constraint
 
 
-def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
-    selectors.attach_chat_files(chat.owner, [chat])
+def _chat_event(kind: str, chat: ChatSession, user: User) -> dict[str, object]:
+    selectors.attach_chat_files(user, [chat])
     return {"type": kind, "chat": dict(ChatSessionSerializer(chat).data)}
 
 
@@ -120,7 +123,7 @@ def create_chat(
         chat = ChatSession.objects.create(
             owner=user, title=title.strip(), model=model, system_prompt=system_prompt.strip()
         )
-        _publish_on_commit(user.pk, _chat_event("chat.created", chat))
+        _publish_on_commit(user.pk, _chat_event("chat.created", chat, user))
     return chat
 
 
@@ -151,7 +154,7 @@ def update_chat(
         if archived is not None:
             chat.archived = archived
         chat.save()
-        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 
 
@@ -161,7 +164,7 @@ def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
         raise ValueError("A chat can only use its owner's files.")
     with transaction.atomic():
         chat.files.set([*selectors.files_of_chat(chat.owner, chat), file])
-        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 
 
@@ -189,10 +192,16 @@ def _unfinished_replies(user: User) -> ChatMessageQuerySet:
     )
 
 
-def _recover_if_busy(user: User, chat: ChatSession) -> None:
-    """A reply left unfinished by a job that will never end must not block its chat."""
-    if _unfinished_replies(user).filter(chat=chat).exists():
-        replies.recover_stalled(user=user, chat=chat)
+def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _Written:
+    """Run `write`, a transaction that claims the chat's reply slot. A chat kept busy by a reply
+    that no job will ever finish must not stay blocked: that reply is marked failed (outside the
+    refused transaction, so its events are true) and `write` runs once more."""
+    try:
+        return write()
+    except ChatBusy:
+        if not replies.recover_stalled(user=user, chat=chat):
+            raise
+    return write()
 
 
 def _claim_reply_slot(user: User, chat: ChatSession) -> None:
@@ -283,7 +292,28 @@ def _write_turn(
         existing = _existing_post(user, chat, client_id)
         if existing is not None:
             return existing
-    _recover_if_busy(user, chat)
+    return _claiming(
+        user,
+        chat,
+        partial(
+            _write_turn_once,
+            user=user,
+            chat=chat,
+            content=content,
+            client_id=client_id,
+            edit_of=edit_of,
+        ),
+    )
+
+
+def _write_turn_once(
+    *,
+    user: User,
+    chat: ChatSession,
+    content: str,
+    client_id: str | None,
+    edit_of: ChatMessage | None,
+) -> PostedMessage:
     try:
         with transaction.atomic():
             shown_leaf_id = _lock_shown_leaf(user, chat)
@@ -307,11 +337,15 @@ def _write_turn(
             if not chat.title:
                 chat.title = title_from_message(content)
             _show(chat, reply, activity=True, also=["title"])
-            selectors.ready_to_show(user, [user_message, reply])
+            if edit_of is None:
+                # The last message shown has no children: both new ones are the only version.
+                selectors.shown_as_only_versions([user_message, reply])
+            else:
+                selectors.ready_to_show(user, [user_message, reply])
             announced = [
                 message_event("message.created", user_message),
                 message_event("message.created", reply),
-                _chat_event("chat.updated", chat),
+                _chat_event("chat.updated", chat, user),
             ]
             if edit_of is not None:
                 branch = ShownBranch(
@@ -370,7 +404,10 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
         raise InvalidMessage("Only an assistant reply can be regenerated.")
     owner = reply.owner
     chat = ChatSession.objects.for_user(owner).get(pk=reply.chat_id)
-    _recover_if_busy(owner, chat)
+    return _claiming(owner, chat, partial(_regenerate_once, reply=reply, owner=owner, chat=chat))
+
+
+def _regenerate_once(*, reply: ChatMessage, owner: User, chat: ChatSession) -> ChatMessage:
     try:
         with transaction.atomic():
             _lock_shown_leaf(owner, chat)
