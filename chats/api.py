@@ -198,6 +198,11 @@ class ChatViewSet(
     def perform_destroy(self, instance: ChatSession) -> None:
         services.delete_chat(chat=instance)
 
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ChatSession.DoesNotExist):
+            exc = NotFound()  # deleted while this request was on its way
+        return super().handle_exception(exc)
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Words to find in titles and messages")]
     )
