@@ -272,13 +272,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "onyx_site.api_schema.OnyxAutoSchema",
     "EXCEPTION_HANDLER": "onyx_site.api_errors.json_exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "onyx_site.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only: form fields would arrive as strings that DRF coerces ("0" for false),
+    # so a body would not mean what the schema says. Uploads take multipart (files/api.py).
+    "DEFAULT_PARSER_CLASSES": ["onyx_site.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {

@@ -147,7 +147,9 @@ def test_retry_reads_a_failed_file_again(alice: User) -> None:
         replacement.write(pdf_bytes(FACT))
     assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 202
     assert _once_read(client, headers, file["id"])["status"] == "ready"
-    assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 400
+    again = client.post(f"/api/files/{file['id']}/retry/", headers=headers)
+    assert again.status_code == 400
+    assert again.json()["detail"] == "This file was read already; there is nothing to retry."
 
 
 def test_downloads_are_attachments_with_the_original_name(alice: User) -> None:
