@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -13,7 +14,29 @@ django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, strict about numbers: its float reading drops every other character
+    ("2 minutes" is 2.0), and its refusal of a bad int does not name the variable."""
+
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
+        if cast in (int, float) and var in self.ENVIRON:
+            raw = self.ENVIRON[var]
+            try:
+                cast(raw.strip())
+            except ValueError:
+                kind = "a whole number" if cast is int else "a number"
+                raise ImproperlyConfigured(f"{var} must be {kind}, not {raw!r}.") from None
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = _Env()
 
 
 def env_flag(name: str, *, default: bool) -> bool:
