@@ -2,17 +2,34 @@
 
 import io
 import json
+import zlib
 
 
 def pdf_bytes(text: str) -> bytes:
     """A one-page PDF whose text pypdf can extract, written object by object."""
-    stream = f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()
+    return _one_page_pdf(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode(), b"")
+
+
+def pdf_bomb_bytes(megabytes: int) -> bytes:
+    """A small PDF whose page, compressed, is `megabytes` MB of spaces once read."""
+    packer = zlib.compressobj(9)
+    spaces = b" " * (1024 * 1024)
+    packed = b"".join(packer.compress(spaces) for _ in range(megabytes)) + packer.flush()
+    return _one_page_pdf(packed, b" /Filter /FlateDecode")
+
+
+def _one_page_pdf(stream: bytes, stream_options: bytes) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Length "
+        + str(len(stream)).encode()
+        + stream_options
+        + b" >>\nstream\n"
+        + stream
+        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = io.BytesIO()
