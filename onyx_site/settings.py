@@ -151,16 +151,18 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # With Redis out of reach, give up quickly: the request is answered 503 instead of hanging.
 REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
 REDIS_TIMEOUT_SECONDS = 10.0
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "onyx",
-        "OPTIONS": {
-            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
-            "socket_timeout": REDIS_TIMEOUT_SECONDS,
-        },
+_REDIS_CACHE = {
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "onyx",
+    "OPTIONS": {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
     },
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_REDIS_CACHE},
+    # Failed sign-in counts: the same Redis and keys, counted atomically.
+    "axes": {"BACKEND": "accounts.login_throttle.LockoutCounts", **_REDIS_CACHE},
 }
 
 CHANNEL_LAYERS = {
@@ -225,7 +227,7 @@ CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-AXES_CACHE = "default"
+AXES_CACHE = "axes"
 AXES_FAILURE_LIMIT = env.int("ONYX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ONYX_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
