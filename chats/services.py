@@ -137,23 +137,29 @@ def update_chat(
     model: str | None = None,
     system_prompt: str | None = None,
 ) -> ChatSession:
-    """Change what the caller gives. The caller has checked `model` is offered."""
+    """Change what the caller gives, and only that. The caller has checked `model` is offered.
+    The row is locked and read again first: a message sent meanwhile keeps the branch it
+    shows, and a chat deleted meanwhile stays deleted (ChatSession.DoesNotExist)."""
+    changes: dict[str, object] = {
+        name: value
+        for name, value in {
+            "model": model,
+            "system_prompt": system_prompt.strip() if system_prompt is not None else None,
+            "title": title.strip() if title is not None else None,
+            "pinned": pinned,
+            "archived": archived,
+        }.items()
+        if value is not None
+    }
     with transaction.atomic():
+        chat = ChatSession.objects.for_user(chat.owner).select_for_update().get(pk=chat.pk)
         if files is not None:
             # Only the chat owner's own files: whatever the caller passed, scoped again here.
             owned = UserFile.objects.for_user(chat.owner).filter(pk__in=[f.pk for f in files])
             chat.files.set(owned)
-        if model is not None:
-            chat.model = model
-        if system_prompt is not None:
-            chat.system_prompt = system_prompt.strip()
-        if title is not None:
-            chat.title = title.strip()
-        if pinned is not None:
-            chat.pinned = pinned
-        if archived is not None:
-            chat.archived = archived
-        chat.save()
+        for name, value in changes.items():
+            setattr(chat, name, value)
+        chat.save(update_fields=[*changes, "updated_at"])
         _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 

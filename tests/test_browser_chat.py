@@ -10,6 +10,7 @@ from accounts.models import User
 from chats.models import ChatMessage
 from tests.conftest import PASSWORD
 from tests.test_browser import sign_in_page
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,12 +77,17 @@ def test_a_tab_opened_mid_reply_shows_everything_so_far(base_url: str, browser: 
     late = context.new_page()
     late.goto(first.url)
     late_reply = late.locator(".bubble.assistant")
-    samples = []
-    while late_reply.get_attribute("data-status") != "done":
+    samples: list[str] = []
+
+    def sampled_until_done() -> bool:
+        if late_reply.get_attribute("data-status") == "done":
+            return True
         samples.append(
             late.evaluate("document.querySelector('.streaming-text')?.textContent ?? ''")
         )
-        late.wait_for_timeout(40)
+        return False
+
+    wait_until(sampled_until_done, what="the late tab's reply to finish")
     final = ChatMessage.objects.for_user(User.objects.get()).get(role="assistant").content
     # Every moment of the late tab's stream is a prefix of the final text: nothing the page
     # was rendered with is lost, and nothing is shown twice.
