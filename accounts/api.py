@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
 from rest_framework.permissions import AllowAny
@@ -14,6 +14,8 @@ from accounts import jwt, services, session_registry
 from accounts.login_throttle import LOCKOUT_MESSAGE
 from accounts.models import User, normalize_email_address, validate_visible_email
 from accounts.request_info import current_session_id
+from onyx_site.api_schema import error
+from onyx_site.strict_input import StrictTypes
 
 
 class EmailAddressField(serializers.EmailField):
@@ -27,13 +29,13 @@ class EmailAddressField(serializers.EmailField):
         return normalize_email_address(super().to_internal_value(data))
 
 
-class TokenObtainSerializer(serializers.Serializer[Any]):
+class TokenObtainSerializer(StrictTypes):
     email = EmailAddressField()
     password = serializers.CharField(trim_whitespace=False, max_length=4096)
 
 
-class TokenRefreshSerializer(serializers.Serializer[Any]):
-    refresh = serializers.CharField(max_length=4096)
+class TokenRefreshSerializer(StrictTypes):
+    refresh = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
 class TokenPairSerializer(serializers.Serializer[Any]):
@@ -79,7 +81,14 @@ class CredentialsView(APIView):
 
 
 class TokenObtainView(CredentialsView):
-    @extend_schema(request=TokenObtainSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=TokenObtainSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error("That email and password do not match an account."),
+            429: error("Too many failed sign-ins for this email or address; wait and retry."),
+        },
+    )
     def post(self, request: Request) -> Response:
         body = TokenObtainSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -97,7 +106,16 @@ class TokenObtainView(CredentialsView):
 
 
 class TokenRefreshView(CredentialsView):
-    @extend_schema(request=TokenRefreshSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=TokenRefreshSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error(
+                "Not a valid refresh token, or its session ended (`detail` says why); a token "
+                "already used once ends its whole session."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         body = TokenRefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -130,12 +148,7 @@ class SessionListView(APIView):
 
 
 class SessionDetailView(APIView):
-    @extend_schema(
-        responses={
-            204: None,
-            404: inline_serializer("NotFound", {"detail": serializers.CharField()}),
-        }
-    )
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, sid: str) -> Response:
         try:
             services.revoke_session(user=_user(request), sid=sid)

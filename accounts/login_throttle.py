@@ -5,11 +5,30 @@ from typing import Any
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.models import normalize_email_address
 from onyx_site.live_state import redis_client
+
+
+class LockoutCounts(RedisCache):
+    """The cache axes counts failed sign-ins in (AXES_CACHE). axes add()s a count, then
+    incr()s it if it was there; Django's incr() refuses a key that is gone, so a sign-in that
+    succeeded from the same address in between (it resets the counts) made the failing one a
+    500. Redis' own INCR counts from zero instead, atomically; axes sets the count's lifetime
+    right after, and until then it lives as long as any entry of this cache."""
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        key = self.make_and_validate_key(key, version=version)
+        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        with client.pipeline() as pipeline:
+            pipeline.incr(key, delta)
+            pipeline.expire(key, int(self.default_timeout or 300), nx=True)
+            count, _ = pipeline.execute()
+        return int(count)
+
 
 # axes.helpers.make_cache_key_list names every key it counts in "axes-<sha256>".
 AXES_KEY_PREFIX = "axes-"

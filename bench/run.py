@@ -270,13 +270,25 @@ def socket_figures(stack: Stack, data: dict, count: int) -> list[Figure]:  # typ
     ]
 
 
+def first_token(*arguments: str) -> None:
+    """The reply path's figures (bench/first_token.py starts its own stack), as it prints them."""
+    print("", flush=True)
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("first_token.py")), *arguments],
+        cwd=ROOT,
+        check=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--long", action="store_true", help="add the socket and fan-out sizes")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each load run")
     parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "granian", "daphne"])
     parser.add_argument("--sockets", type=int, default=5000, help="idle sockets in --long")
-    parser.add_argument("--only", choices=["http", "sockets"], help="run one group of figures")
+    parser.add_argument(
+        "--only", choices=["http", "sockets", "first-token"], help="run one group of figures"
+    )
     args = parser.parse_args()
     print(f"Onyx Sessions benchmarks, {os.cpu_count()} cores, server {args.server}", flush=True)
     with running_stack(ONYX_JWT_ACCESS_MINUTES="120") as stack:
@@ -294,6 +306,11 @@ def main() -> None:
             for figure in socket_figures(stack, data, args.sockets):
                 print(figure.line(), flush=True)
             stack.stop()
+    if args.only in (None, "first-token"):
+        first_token("--mode", "single", "--runs", "30")
+    if args.long:
+        first_token("--mode", "load", "--users", "50", "--rounds", "1")
+        first_token("--mode", "load", "--users", "200", "--rounds", "1")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.text import slugify
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -30,7 +30,11 @@ from chats.serializers import (
     PostMessageSerializer,
 )
 from onyx_site.api_errors import Conflict, TooManyRequests
-from onyx_site.pagination import NumberedPage
+from onyx_site.api_schema import REPLY_LIMITS, error
+from onyx_site.pagination import NumberedPage, int_parameter, query_int
+from onyx_site.strict_input import StrictTypes
+
+MAX_SEARCH_CHARS = 200
 
 
 def _user(request: Request) -> User:
@@ -60,11 +64,9 @@ class BranchCursor(BasePagination):
     max_page_size = 200
 
     def page_size_for(self, request: Request) -> int:
-        try:
-            asked = int(request.query_params["page_size"])
-        except (KeyError, ValueError):
-            return self.page_size
-        return min(max(asked, 1), self.max_page_size)
+        return query_int(
+            request, "page_size", default=self.page_size, minimum=1, maximum=self.max_page_size
+        )
 
     def before(self, request: Request, chat: ChatSession) -> ChatMessage | None:
         raw = request.query_params.get("cursor")
@@ -107,17 +109,29 @@ class BranchCursor(BasePagination):
                 "description": "From `next`: the page of older messages on the same branch.",
                 "schema": {"type": "string"},
             },
-            {
-                "name": "page_size",
-                "in": "query",
-                "required": False,
-                "description": f"At most {self.max_page_size}; {self.page_size} by default.",
-                "schema": {"type": "integer"},
-            },
+            int_parameter(
+                "page_size",
+                f"At most {self.max_page_size}; {self.page_size} by default.",
+                minimum=1,
+                maximum=self.max_page_size,
+            ),
         ]
 
 
-class BranchChoiceSerializer(serializers.Serializer[Any]):
+class SearchHitSerializer(serializers.Serializer[Any]):
+    chat = ChatSessionSerializer()
+    message = ChatMessageSerializer(
+        allow_null=True, help_text="The best matching message; null when the title matched."
+    )
+    rank = serializers.FloatField(help_text="Higher is a better match.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["rank"] = round(instance.rank, 4)
+        return data
+
+
+class BranchChoiceSerializer(StrictTypes):
     message_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
@@ -211,29 +225,35 @@ class ChatViewSet(
     def perform_destroy(self, instance: ChatSession) -> None:
         services.delete_chat(chat=instance)
 
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ChatSession.DoesNotExist):
+            exc = NotFound()  # deleted while this request was on its way
+        return super().handle_exception(exc)
+
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Words to find in titles and messages")]
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_CHARS, "pattern": r"\S"},
+                required=True,
+                description="Words to find in titles and messages (not only spaces).",
+            )
+        ],
+        responses=SearchHitSerializer(many=True),
+        description="The user's chats whose title or messages match, best first, each once "
+        "with its best matching message (null when the title matched).",
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def search(self, request: Request) -> Response:
-        text = request.query_params.get("q", "").strip()
-        if not text:
+        raw = request.query_params.get("q", "")
+        if len(raw) > MAX_SEARCH_CHARS:
+            raise ValidationError({"q": [f"Search for at most {MAX_SEARCH_CHARS} characters."]})
+        if not raw.strip():
             raise ValidationError({"q": ["Say what to search for."]})
-        if len(text) > 200:
-            raise ValidationError({"q": ["Search for at most 200 characters."]})
-        hits = selectors.search_chats(_user(request), text)
+        hits = selectors.search_chats(_user(request), raw)
         selectors.attach_chat_files(_user(request), [hit.chat for hit in hits])
         selectors.ready_to_show(_user(request), [hit.message for hit in hits if hit.message])
-        return Response(
-            [
-                {
-                    "chat": ChatSessionSerializer(hit.chat).data,
-                    "message": ChatMessageSerializer(hit.message).data if hit.message else None,
-                    "rank": round(hit.rank, 4),
-                }
-                for hit in hits
-            ]
-        )
+        return Response(SearchHitSerializer(hits, many=True).data)
 
     @extend_schema(
         request=BranchChoiceSerializer,
@@ -351,7 +371,16 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         ).data
         return Response(data, status=status.HTTP_201_CREATED if posted.created else 200)
 
-    @extend_schema(request=PostMessageSerializer, responses={201: PostedMessageSerializer})
+    @extend_schema(
+        request=PostMessageSerializer,
+        responses={
+            201: PostedMessageSerializer,
+            200: OpenApiResponse(
+                PostedMessageSerializer, description="The message first sent with this client_id."
+            ),
+            **REPLY_LIMITS,
+        },
+    )
     def create(self, request: Request, chat_pk: str) -> Response:
         return self._send(request, edit_of=None)
 
@@ -360,7 +389,14 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
 
     @extend_schema(
         request=PostMessageSerializer,
-        responses={201: PostedMessageSerializer},
+        responses={
+            201: PostedMessageSerializer,
+            200: OpenApiResponse(
+                PostedMessageSerializer, description="The version first sent with this client_id."
+            ),
+            400: error("Not valid, or the message is a reply (only your own messages are edited)."),
+            **REPLY_LIMITS,
+        },
         description="Send a new version of one of your messages: a sibling of it with a new "
         "reply, shown from now on. The original stays, as another branch.",
     )
@@ -368,13 +404,20 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     def edit(self, request: Request, chat_pk: str, pk: str) -> Response:
         return self._send(request, edit_of=self._message())
 
-    @extend_schema(request=None, responses=ChatMessageSerializer)
+    @extend_schema(request=None, responses={202: ChatMessageSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request: Request, chat_pk: str, pk: str) -> Response:
         reply = services.stop_reply(reply=self._reply())
         return Response(self._shown(reply), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={201: ChatMessageSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            201: ChatMessageSerializer,
+            400: error("This reply answers no question, so it cannot be written again."),
+            **REPLY_LIMITS,
+        },
+    )
     @action(detail=True, methods=["post"])
     def regenerate(self, request: Request, chat_pk: str, pk: str) -> Response:
         try:

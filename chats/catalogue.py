@@ -6,9 +6,12 @@ connection from the admin. Each has a key a chat stores: "builtin", "env", or
 "<connection id>:<model name>" (model names may contain ":" themselves, as Ollama's do).
 """
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from chats.models import ChatSession, ModelConnection
 from chats.providers.base import ModelChoice, ServerModel
@@ -42,7 +45,7 @@ def offered_models() -> list[OfferedModel]:
                 ),
             )
         )
-    for connection in ModelConnection.objects.filter(enabled=True).order_by("name", "pk"):
+    for connection in _enabled_connections():
         for model in connection.model_names:
             offered.append(
                 OfferedModel(
@@ -58,6 +61,28 @@ def offered_models() -> list[OfferedModel]:
         OfferedModel(key=BUILTIN, name=BUILTIN_NAME, connection="Onyx Sessions", server=None)
     )
     return offered
+
+
+# Every reply and chat page asks what is offered; connections change when an operator edits
+# them. Kept per process for a few seconds, and dropped at once in the process that saves one.
+CONNECTIONS_CACHE_SECONDS = 5.0
+_connections: tuple[float, list[ModelConnection]] | None = None
+
+
+def _enabled_connections() -> list[ModelConnection]:
+    global _connections
+    now = time.monotonic()
+    if _connections is None or now - _connections[0] > CONNECTIONS_CACHE_SECONDS:
+        enabled = list(ModelConnection.objects.filter(enabled=True).order_by("name", "pk"))
+        _connections = (now, enabled)
+    return _connections[1]
+
+
+@receiver(post_save, sender=ModelConnection)
+@receiver(post_delete, sender=ModelConnection)
+def forget_connections(**kwargs: object) -> None:
+    global _connections
+    _connections = None
 
 
 def default_key(offered: list[OfferedModel]) -> str:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from chats import branches, catalogue
-from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession
+from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession, Siblings
 from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
 from files.models import UserFile
@@ -97,22 +97,15 @@ def chat_groups(user: User, *, today: date, archived: bool = False) -> list[Chat
 
 
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
-    """The reply a worker is asked to write, if it still needs writing."""
-    owner = User.objects.filter(pk=owner_id, is_active=True).first()
-    if owner is None:
-        return None
+    """The reply a worker is asked to write, if it still needs writing and its owner is still
+    active; with its owner and chat, which every later step asks for (one query in all)."""
     reply = (
-        ChatMessage.objects.for_user(owner)
-        .filter(
-            pk=message_id,
-            role=ChatMessage.Role.ASSISTANT,
-            status__in=ChatMessage.UNFINISHED,
-        )
+        ChatMessage.objects.for_user(User(pk=owner_id))  # the job names whose reply it is
+        .select_related("owner", "chat")
+        .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED)
         .first()
     )
-    if reply is not None:
-        reply.owner = owner  # every later step asks for it: no query for each
-    return reply
+    return reply if reply is not None and reply.owner.is_active else None
 
 
 def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
@@ -173,6 +166,14 @@ def attach_citation_links(user: User, messages: list[ChatMessage]) -> None:
         ]
 
 
+def shown_as_only_versions(messages: Iterable[ChatMessage]) -> None:
+    """ready_to_show() for messages just created at the end of the branch shown: each is the
+    only version of its turn, has no text so far and cites nothing, so nothing is read."""
+    for message in messages:
+        message.siblings = Siblings(ids=(message.pk,), index=0)
+        message.shown_citations = []
+
+
 def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     """Messages with what a page, the API or an event shows besides their row: the text so far
     of a reply being written, the versions of each message, and where its citations lead."""
@@ -199,15 +200,21 @@ def prompt_for(reply: ChatMessage) -> Prompt:
         and not (m.role == ChatMessage.Role.ASSISTANT and m.status == ChatMessage.Status.FAILED)
     ]
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
-    chat = ChatSession.objects.for_user(reply.owner).get(pk=reply.chat_id)
+    chat = reply.chat  # loaded with the reply, by the same owner
     if chat.system_prompt.strip():
         messages.insert(0, PromptMessage(role="system", content=chat.system_prompt))
     file_ids = list(files_of_chat(reply.owner, chat).values_list("pk", flat=True)) or None
+    scope = file_selectors.file_scope(reply.owner, file_ids=file_ids)
+    passages = (
+        file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids)
+        if scope.ready
+        else []
+    )
     return Prompt(
         model=catalogue.choice_for(chat),
         messages=messages,
-        passages=file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids),
-        files_not_ready=file_selectors.files_not_ready(reply.owner, file_ids=file_ids),
+        passages=passages,
+        files_not_ready=scope.not_ready,
     )
 
 

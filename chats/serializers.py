@@ -3,12 +3,14 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from chats import catalogue
 from chats.models import MAX_SYSTEM_PROMPT_CHARS, ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
 from files.models import UserFile
+from onyx_site.strict_input import StrictTypes
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_TITLE_CHARS = 200
@@ -28,8 +30,11 @@ class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):
         read_only_fields = fields
 
 
-class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
-    title = serializers.CharField(max_length=MAX_TITLE_CHARS, allow_blank=True, required=False)
+class ChatSessionSerializer(StrictTypes, serializers.ModelSerializer[ChatSession]):
+    # Limits apply to the text as sent (services strip it), so they are what the schema says.
+    title = serializers.CharField(
+        max_length=MAX_TITLE_CHARS, allow_blank=True, required=False, trim_whitespace=False
+    )
     # The files this chat answers from; empty means all of the owner's files. Only the
     # requesting user's own files can be named: anyone else's id is "does not exist".
     file_ids = serializers.PrimaryKeyRelatedField(
@@ -45,6 +50,7 @@ class ChatSessionSerializer(serializers.ModelSerializer[ChatSession]):
         max_length=300,
         allow_blank=True,
         required=False,
+        trim_whitespace=False,
         help_text="The id of a model from /api/models/ that answers in this chat; "
         "empty for the server's default.",
     )
@@ -191,16 +197,25 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
         return render_assistant_markdown(message.content)
 
 
-class PostMessageSerializer(serializers.Serializer[Any]):
-    content = serializers.CharField(max_length=MAX_MESSAGE_CHARS, trim_whitespace=False)
-    client_id = serializers.CharField(max_length=64, required=False, allow_blank=False)
+class PostMessageSerializer(StrictTypes):
+    content = serializers.CharField(
+        max_length=MAX_MESSAGE_CHARS,
+        trim_whitespace=False,
+        validators=[RegexValidator(r"\S", message="Write a message first.")],
+        help_text="Not only spaces.",
+    )
+    client_id = serializers.CharField(
+        min_length=1,
+        max_length=64,
+        required=False,
+        trim_whitespace=False,
+        help_text="Your id for this message: sending it again in the same chat returns the "
+        "message first sent with it instead of a new one.",
+    )
 
-    def validate_content(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("Write a message first.")
-        return value
 
-
-class FeedbackSerializer(serializers.Serializer[Any]):
+class FeedbackSerializer(StrictTypes):
     value = serializers.ChoiceField(choices=[1, -1], allow_null=True)
-    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", trim_whitespace=False
+    )

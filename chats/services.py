@@ -5,8 +5,10 @@ Writes happen in one transaction; live events and reply generation start on comm
 told about a row that was rolled back.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +29,7 @@ from files.models import UserFile
 from onyx_site import events, live_state
 
 TITLE_FROM_MESSAGE_CHARS = 60
+_Written = TypeVar("_Written")
 # A chat.branch event lists at most this many ids of the branch now shown (a page's worth).
 BRANCH_EVENT_PATH = 200
 
@@ -92,8 +95,8 @@ def _violates(error: IntegrityError, constraint: str) -> bool:
     return getattr(diag, "constraint_name", None) == constraint
 
 
-def _chat_event(kind: str, chat: ChatSession) -> dict[str, object]:
-    selectors.attach_chat_files(chat.owner, [chat])
+def _chat_event(kind: str, chat: ChatSession, user: User) -> dict[str, object]:
+    selectors.attach_chat_files(user, [chat])
     return {"type": kind, "chat": dict(ChatSessionSerializer(chat).data)}
 
 
@@ -120,7 +123,7 @@ def create_chat(
         chat = ChatSession.objects.create(
             owner=user, title=title.strip(), model=model, system_prompt=system_prompt.strip()
         )
-        _publish_on_commit(user.pk, _chat_event("chat.created", chat))
+        _publish_on_commit(user.pk, _chat_event("chat.created", chat, user))
     return chat
 
 
@@ -134,24 +137,30 @@ def update_chat(
     model: str | None = None,
     system_prompt: str | None = None,
 ) -> ChatSession:
-    """Change what the caller gives. The caller has checked `model` is offered."""
+    """Change what the caller gives, and only that. The caller has checked `model` is offered.
+    The row is locked and read again first: a message sent meanwhile keeps the branch it
+    shows, and a chat deleted meanwhile stays deleted (ChatSession.DoesNotExist)."""
+    changes: dict[str, object] = {
+        name: value
+        for name, value in {
+            "model": model,
+            "system_prompt": system_prompt.strip() if system_prompt is not None else None,
+            "title": title.strip() if title is not None else None,
+            "pinned": pinned,
+            "archived": archived,
+        }.items()
+        if value is not None
+    }
     with transaction.atomic():
+        chat = ChatSession.objects.for_user(chat.owner).select_for_update().get(pk=chat.pk)
         if files is not None:
             # Only the chat owner's own files: whatever the caller passed, scoped again here.
             owned = UserFile.objects.for_user(chat.owner).filter(pk__in=[f.pk for f in files])
             chat.files.set(owned)
-        if model is not None:
-            chat.model = model
-        if system_prompt is not None:
-            chat.system_prompt = system_prompt.strip()
-        if title is not None:
-            chat.title = title.strip()
-        if pinned is not None:
-            chat.pinned = pinned
-        if archived is not None:
-            chat.archived = archived
-        chat.save()
-        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+        for name, value in changes.items():
+            setattr(chat, name, value)
+        chat.save(update_fields=[*changes, "updated_at"])
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 
 
@@ -162,7 +171,7 @@ def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
     with transaction.atomic():
         # Added, not set from what was read: two uploads attaching at once both stay.
         chat.files.add(file)
-        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat))
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 
 
@@ -190,10 +199,16 @@ def _unfinished_replies(user: User) -> ChatMessageQuerySet:
     )
 
 
-def _recover_if_busy(user: User, chat: ChatSession) -> None:
-    """A reply left unfinished by a job that will never end must not block its chat."""
-    if _unfinished_replies(user).filter(chat=chat).exists():
-        replies.recover_stalled(user=user, chat=chat)
+def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _Written:
+    """Run `write`, a transaction that claims the chat's reply slot. A chat kept busy by a reply
+    that no job will ever finish must not stay blocked: that reply is marked failed (outside the
+    refused transaction, so its events are true) and `write` runs once more."""
+    try:
+        return write()
+    except ChatBusy:
+        if not replies.recover_stalled(user=user, chat=chat):
+            raise
+    return write()
 
 
 def _claim_reply_slot(user: User, chat: ChatSession) -> None:
@@ -284,7 +299,28 @@ def _write_turn(
         existing = _existing_post(user, chat, client_id)
         if existing is not None:
             return existing
-    _recover_if_busy(user, chat)
+    return _claiming(
+        user,
+        chat,
+        partial(
+            _write_turn_once,
+            user=user,
+            chat=chat,
+            content=content,
+            client_id=client_id,
+            edit_of=edit_of,
+        ),
+    )
+
+
+def _write_turn_once(
+    *,
+    user: User,
+    chat: ChatSession,
+    content: str,
+    client_id: str | None,
+    edit_of: ChatMessage | None,
+) -> PostedMessage:
     try:
         with transaction.atomic():
             shown_leaf_id = _lock_shown_leaf(user, chat)
@@ -308,11 +344,15 @@ def _write_turn(
             if not chat.title:
                 chat.title = title_from_message(content)
             _show(chat, reply, activity=True, also=["title"])
-            selectors.ready_to_show(user, [user_message, reply])
+            if edit_of is None:
+                # The last message shown has no children: both new ones are the only version.
+                selectors.shown_as_only_versions([user_message, reply])
+            else:
+                selectors.ready_to_show(user, [user_message, reply])
             announced = [
                 message_event("message.created", user_message),
                 message_event("message.created", reply),
-                _chat_event("chat.updated", chat),
+                _chat_event("chat.updated", chat, user),
             ]
             if edit_of is not None:
                 branch = ShownBranch(
@@ -371,7 +411,10 @@ def regenerate_reply(*, reply: ChatMessage) -> ChatMessage:
         raise InvalidMessage("Only an assistant reply can be regenerated.")
     owner = reply.owner
     chat = ChatSession.objects.for_user(owner).get(pk=reply.chat_id)
-    _recover_if_busy(owner, chat)
+    return _claiming(owner, chat, partial(_regenerate_once, reply=reply, owner=owner, chat=chat))
+
+
+def _regenerate_once(*, reply: ChatMessage, owner: User, chat: ChatSession) -> ChatMessage:
     try:
         with transaction.atomic():
             _lock_shown_leaf(owner, chat)

@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
     APIException,
@@ -12,6 +13,7 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,10 +21,12 @@ from accounts.models import User
 from chats import services as chat_services
 from chats.models import ChatSession
 from files import services
+from files.detection import ACCEPTED_DESCRIPTION, KINDS
 from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
+from onyx_site.api_schema import error
 from onyx_site.pagination import NumberedPage
 
 
@@ -58,6 +62,7 @@ class FileViewSet(
     serializer_class = UserFileSerializer
     lookup_value_converter = "int"
     pagination_class = NumberedPage
+    parser_classes = [MultiPartParser]
 
     def get_queryset(self) -> Any:
         return UserFile.objects.for_user(_user(self.request)).order_by("-created_at", "-pk")
@@ -69,19 +74,34 @@ class FileViewSet(
 
     @extend_schema(
         request={
-            "multipart/form-data": inline_serializer(
-                "Upload",
-                {
-                    "file": serializers.FileField(),
-                    "chat_id": serializers.IntegerField(
-                        required=False,
-                        help_text="Also attach the file (or the same one uploaded before) to "
-                        "this chat of yours.",
-                    ),
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "chat_id": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Also attach the file (or the same one uploaded before) "
+                        "to this chat of yours.",
+                    },
                 },
-            )
+                "required": ["file"],
+            }
         },
-        responses={201: UserFileSerializer, 200: UserFileSerializer},
+        responses={
+            201: UserFileSerializer,
+            200: OpenApiResponse(
+                UserFileSerializer,
+                description='The same bytes were uploaded before: that file, with "duplicate": '
+                "true.",
+            ),
+            413: error(
+                f"Larger than ONYX_MAX_UPLOAD_MB, or over the user's storage quota. "
+                f"Readable types: {ACCEPTED_DESCRIPTION}."
+            ),
+            415: error(f"Not a type that can be read: {ACCEPTED_DESCRIPTION}."),
+            404: error("`chat_id` names no chat of yours; nothing was stored."),
+        },
     )
     def create(self, request: Request) -> Response:
         user = _user(request)
@@ -109,19 +129,38 @@ class FileViewSet(
     def perform_destroy(self, instance: UserFile) -> None:
         services.delete_file(file=instance)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            (200, kind.content_type): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The bytes, as an attachment under the file's name, with the "
+                "Content-Type it was stored with (its `content_type`).",
+            )
+            for kind in KINDS.values()
+        }
+    )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: int) -> FileResponse:
         return download_response(request._request, self.get_object())
 
-    @extend_schema(responses=FileChunkSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses=FileChunkSerializer(many=True),
+        description="The file's text as the passages answers quote, in order; none until it "
+        "is read.",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
     def chunks(self, request: Request, pk: int) -> Response:
         file = self.get_object()
         chunks = FileChunk.objects.for_user(_user(request)).filter(file=file).order_by("index")
         return Response(FileChunkSerializer(chunks, many=True).data)
 
-    @extend_schema(request=None, responses=UserFileSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            202: UserFileSerializer,
+            400: error("The file is being read now, or was read already."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: int) -> Response:
         try:

@@ -69,7 +69,7 @@ def _decode(data: bytes) -> str:
 
 def _pdf(stream: BinaryIO, limits: Limits) -> ExtractedText:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
         reader = PdfReader(stream)
@@ -87,6 +87,11 @@ def _pdf(stream: BinaryIO, limits: Limits) -> ExtractedText:
             page_text = (page.extract_text() or "").strip()
             if page_text:
                 text.add(page_text)
+    except LimitReachedError as error:
+        # pypdf stops unpacking a stream past 75 MB: a "decompression bomb", or a page too big.
+        raise ExtractionError(
+            "A page of this PDF unpacks to more than can be read; it may be too complex."
+        ) from error
     except PdfReadError as error:
         raise ExtractionError("This PDF is damaged and can't be read.") from error
     if not text.parts:

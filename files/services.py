@@ -114,6 +114,8 @@ def store_upload(*, user: User, uploaded: UploadedFile) -> UploadResult:
 
 def retry_file(*, file: UserFile) -> UserFile:
     if not can_retry(file):
+        if file.status == UserFile.Status.READY:
+            raise FileNotRetryable("This file was read already; there is nothing to retry.")
         raise FileNotRetryable("This file is being read now; wait for it to finish.")
     with transaction.atomic():
         file.status, file.error = UserFile.Status.UPLOADED, ""

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -15,7 +16,29 @@ django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, strict about numbers: its float reading drops every other character
+    ("2 minutes" is 2.0), and its refusal of a bad int does not name the variable."""
+
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
+        if cast in (int, float) and var in self.ENVIRON:
+            raw = self.ENVIRON[var]
+            try:
+                cast(raw.strip())
+            except ValueError:
+                kind = "a whole number" if cast is int else "a number"
+                raise ImproperlyConfigured(f"{var} must be {kind}, not {raw!r}.") from None
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = _Env()
 
 
 def env_flag(name: str, *, default: bool) -> bool:
@@ -133,16 +156,18 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # With Redis out of reach, give up quickly: the request is answered 503 instead of hanging.
 REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
 REDIS_TIMEOUT_SECONDS = 10.0
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "onyx",
-        "OPTIONS": {
-            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
-            "socket_timeout": REDIS_TIMEOUT_SECONDS,
-        },
+_REDIS_CACHE = {
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "onyx",
+    "OPTIONS": {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
     },
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_REDIS_CACHE},
+    # Failed sign-in counts: the same Redis and keys, counted atomically.
+    "axes": {"BACKEND": "accounts.login_throttle.LockoutCounts", **_REDIS_CACHE},
 }
 
 CHANNEL_LAYERS = {
@@ -207,7 +232,7 @@ CSRF_COOKIE_HTTPONLY = True
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
-AXES_CACHE = "default"
+AXES_CACHE = "axes"
 AXES_FAILURE_LIMIT = env.int("ONYX_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ONYX_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -277,13 +302,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "onyx_site.api_schema.OnyxAutoSchema",
     "EXCEPTION_HANDLER": "onyx_site.api_errors.json_exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "onyx_site.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only: form fields would arrive as strings that DRF coerces ("0" for false),
+    # so a body would not mean what the schema says. Uploads take multipart (files/api.py).
+    "DEFAULT_PARSER_CLASSES": ["onyx_site.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {

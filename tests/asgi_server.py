@@ -2,7 +2,6 @@
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -10,6 +9,7 @@ from typing import Any, Literal
 import uvicorn
 
 from onyx_site.asgi import application
+from tests.waiting import wait_until
 
 
 def _free_port() -> int:
@@ -42,11 +42,13 @@ def running_asgi_server(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("The test ASGI server did not start.")
-        time.sleep(0.05)
+    wait_until(
+        # A server that died at start-up ends the wait at once, and the check fails below.
+        lambda: server.started or not thread.is_alive(),
+        what="the test ASGI server to start",
+    )
+    if not server.started:
+        raise RuntimeError("The test ASGI server did not start.")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

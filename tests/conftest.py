@@ -16,7 +16,7 @@ from onyx_site.live_state import redis_client
 from tests.asgi_server import running_asgi_server
 from tests.db_connections import end_other_connections
 from tests.fake_openai_server import fake_openai  # noqa: F401  (a fixture)
-from tests.waiting import wait_until
+from tests.waiting import await_until, wait_until
 from tests.workers import WorkerProcess, worker_thread
 
 PASSWORD = "correct horse battery staple 42"
@@ -45,6 +45,20 @@ def wait_for_reply(user: User, reply_id: int, *, timeout: float = 15) -> ChatMes
         timeout=timeout,
         what=f"reply {reply_id} to finish",
     )
+
+
+async def await_reply(user: User, reply_id: int, *, timeout: float = 15) -> ChatMessage:
+    """wait_for_reply() for async tests. Each look is a short query: holding the thread that
+    sync_to_async() shares for the whole wait would stall the worker, which needs it too."""
+
+    async def finished() -> ChatMessage | None:
+        return (
+            await ChatMessage.objects.for_user(user)
+            .filter(pk=reply_id, status__in=ChatMessage.FINISHED)
+            .afirst()
+        )
+
+    return await await_until(finished, timeout=timeout, what=f"reply {reply_id} to finish")
 
 
 def wait_for_file(user: User, file_id: int, *, timeout: float = 30) -> UserFile:

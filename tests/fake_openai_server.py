@@ -3,7 +3,10 @@
 What it does is chosen by a marker in the last user message: `[slow]` waits between chunks
 (`[steady]` a little, like a fast model),
 `[fail500]` answers HTTP 500, `[cut]` drops the connection mid-stream, `[hang]` sends headers and
-then nothing. Otherwise it streams "Echo: <message>" in several chunks.
+then nothing for ten seconds (or until the test ends). Otherwise it streams "Echo: <message>" in
+several chunks. The server records what happened, for tests to check how a client behaved:
+`hanging`/`hang_over` around a hang, `finished` once a whole stream was sent, `closed_early`
+when the client went away before the end of one.
 
 GET /v1/models lists `models`; a test sets `models_reply` to "not-json" or "hang" for a broken
 server, and `required_key` to answer 401 to any other API key.
@@ -53,6 +56,10 @@ class FakeOpenAIServer:
     server: ThreadingHTTPServer
     requests: list[ReceivedRequest] = field(default_factory=list)
     closed_early: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    hanging: threading.Event = field(default_factory=threading.Event)
+    hang_over: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
     models: list[str] = field(default_factory=lambda: ["fake-model", "fake-large"])
     models_reply: str = "list"
     required_key: str | None = None
@@ -64,6 +71,13 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def hang(self) -> None:
+        """Answer nothing for ten seconds, far past any client timeout a test sets, or until
+        the test is over."""
+        self.hanging.set()
+        self.released.wait(timeout=10)
+        self.hang_over.set()
 
     def script(self, name: str, *attempts: Script) -> str:
         """Register what `[script:NAME]` answers (one Script per request, in turn); returns
@@ -140,7 +154,7 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 body = b'{"error": {"message": "Incorrect API key provided"}}'
                 self._send(401, body, "application/json")
             elif state.models_reply == "hang":
-                time.sleep(3)
+                state.hang()
             elif state.models_reply == "not-json":
                 self._send(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
             else:
@@ -179,7 +193,7 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Connection", "close")
             self.end_headers()
             if "[hang]" in last_user:
-                time.sleep(3)
+                state.hang()
                 return
             script = state.script_for(last_user)
             if script is not None:
@@ -202,6 +216,7 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(_chunk(None, model=model, usage=True))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
+                state.finished.set()
             except (BrokenPipeError, ConnectionResetError):
                 state.closed_early.set()
 
@@ -250,5 +265,6 @@ def fake_openai(settings: Any) -> Iterator[FakeOpenAIServer]:
     try:
         yield state
     finally:
+        state.released.set()
         state.server.shutdown()
         state.server.server_close()

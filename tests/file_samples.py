@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
@@ -34,6 +35,24 @@ def pdf_with_pages(texts: list[bytes]) -> bytes:
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /Contents %d 0 R %s >>" % (4 + 2 * n, _PAGE_FONT)
         )
+    return _pdf_file(objects)
+
+
+def pdf_bomb_bytes(megabytes: int) -> bytes:
+    """A small PDF whose one page, compressed, is `megabytes` MB of spaces once read."""
+    packer = zlib.compressobj(9)
+    spaces = b" " * (1024 * 1024)
+    packed = b"".join(packer.compress(spaces) for _ in range(megabytes)) + packer.flush()
+    stream = (
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        stream,
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R %s >>" % _PAGE_FONT,
+    ]
     return _pdf_file(objects)
 
 

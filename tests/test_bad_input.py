@@ -83,3 +83,95 @@ def test_an_unexpected_api_failure_is_a_json_500(
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert "went wrong on the server" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"system_prompt": 0}, "system_prompt", "Give a string."),
+        ({"title": ["Reise"]}, "title", "Give a string."),
+        ({"pinned": "yes"}, "pinned", "Give true or false."),
+        ({"archived": 0}, "archived", "Give true or false."),
+        ({"file_ids": ["1"]}, "file_ids", "Every item: give a whole number."),
+        ({"file_ids": 1}, "file_ids", "Give a list."),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(
+    alice: User, alice_chat: ChatSession, body: dict[str, Any], field: str, message: str
+) -> None:
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    response = Client().patch(
+        f"/api/chats/{alice_chat.pk}/", json.dumps(body), "application/json", headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {field: [message]}
+    alice_chat.refresh_from_db()
+    assert (alice_chat.title, alice_chat.pinned, alice_chat.system_prompt) == (
+        "Alice's plans",
+        False,
+        "",
+    )
+
+
+def test_a_message_id_sent_as_a_string_is_refused(alice: User, alice_chat: ChatSession) -> None:
+    message = add_message(alice_chat, "user", "Grüß dich 👋")
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    response = _post_raw(
+        Client(),
+        f"/api/chats/{alice_chat.pk}/branch/",
+        json.dumps({"message_id": str(message.pk)}),
+        headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"message_id": ["Give a whole number."]}
+
+
+def test_a_form_encoded_body_to_the_json_api_is_a_415(alice: User, alice_chat: ChatSession) -> None:
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    response = Client().post(
+        f"/api/chats/{alice_chat.pk}/messages/", {"content": "Hallo 🌍"}, headers=headers
+    )
+    assert response.status_code == 415
+    assert "multipart/form-data" in response.json()["detail"]
+    assert not ChatMessage.objects.for_user(alice).exists()
+
+
+@pytest.mark.parametrize("value", ["null", "0", "-1", "1.5", "abc", "501", "9" * 30, "\u0661"])
+def test_a_page_size_that_is_no_whole_number_in_range_is_a_400(
+    alice: User, alice_chat: ChatSession, value: str
+) -> None:
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    listed = client.get("/api/chats/", {"page_size": value}, headers=headers)
+    assert listed.status_code == 400
+    assert listed.json()["errors"] == {"page_size": ["Give a whole number from 1 to 500."]}
+    messages = client.get(
+        f"/api/chats/{alice_chat.pk}/messages/", {"page_size": value}, headers=headers
+    )
+    assert messages.status_code == 400
+    assert messages.json()["errors"] == {"page_size": ["Give a whole number from 1 to 200."]}
+
+
+def test_pages_are_numbered_from_1_and_past_the_last_is_a_404(alice: User) -> None:
+    for n in range(3):
+        ChatSession.objects.create(owner=alice, title=f"Chat {n} 🗂️")
+    client, headers = Client(), bearer(api_tokens(Client(), alice)["access"])
+    second = client.get("/api/chats/", {"page_size": 2, "page": 2}, headers=headers)
+    assert second.status_code == 200
+    assert [chat["title"] for chat in second.json()["results"]] == ["Chat 0 🗂️"]
+    assert (
+        client.get("/api/chats/", {"page": 3, "page_size": 2}, headers=headers).status_code == 404
+    )
+    zero = client.get("/api/chats/", {"page": 0}, headers=headers)
+    assert zero.status_code == 400
+    assert zero.json()["errors"]["page"] == ["Give a whole number from 1 to 1000000000."]
+
+
+def test_search_text_over_200_characters_is_a_400_even_with_spaces_around(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    response = Client().get("/api/chats/search/", {"q": " plans " + " " * 194}, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"q": ["Search for at most 200 characters."]}
+    found = Client().get("/api/chats/search/", {"q": " plans "}, headers=headers)
+    assert [hit["chat"]["id"] for hit in found.json()] == [alice_chat.pk]

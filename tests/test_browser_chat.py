@@ -12,6 +12,7 @@ from chats.models import ChatMessage, ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
 from tests.conftest import DESKTOP, PASSWORD, PHONE
 from tests.factories import add_message, make_chat
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,9 +107,14 @@ def test_a_tab_opened_mid_reply_shows_everything_so_far(base_url: str, open_page
     late_reply = late.locator(".message.assistant")
     samples = [late.evaluate(STREAMED_TEXT, reply_id) or ""]  # as the page was rendered
     expect(late.locator("html")).to_have_attribute("data-live", "open")
-    while late_reply.get_attribute("data-status") != "done":
+
+    def sampled_until_done() -> bool:
+        if late_reply.get_attribute("data-status") == "done":
+            return True
         samples.append(late.evaluate(STREAMED_TEXT, reply_id) or "")
-        late.wait_for_timeout(40)
+        return False
+
+    wait_until(sampled_until_done, what="the late tab's reply to finish")
     final = ChatMessage.objects.for_user(User.objects.get()).get(role="assistant").content
     # Every moment of the late tab's stream is a prefix of the final text: nothing the page
     # was rendered with is lost, and nothing is shown twice.

@@ -411,3 +411,27 @@ def test_odd_search_text_is_never_a_server_error(alice: User, alice_chat: ChatSe
         response = client.get("/api/chats/search/", {"q": text}, headers=headers)
         assert response.status_code == 200, (text, response.status_code)
     assert sign_in(alice).get("/chats/", {"q": "\x00"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_renaming_a_chat_keeps_a_message_sent_meanwhile_shown(alice: User) -> None:
+    from chats import services
+
+    chat = make_chat(owner=alice, title="Alt", messages=2)
+    as_read_by_the_rename = ChatSession.objects.for_user(alice).get(pk=chat.pk)
+    newer = add_message(chat, "user", "Noch eine Frage ❓")  # sent while the rename was on its way
+    services.update_chat(chat=as_read_by_the_rename, title="Neu 新しい")
+    chat.refresh_from_db()
+    assert (chat.title, chat.active_leaf_id) == ("Neu 新しい", newer.pk)
+
+
+@pytest.mark.django_db
+def test_a_chat_deleted_while_it_is_renamed_stays_deleted(alice: User) -> None:
+    from chats import services
+
+    chat = make_chat(owner=alice, title="Alt", messages=2)
+    as_read_by_the_rename = ChatSession.objects.for_user(alice).get(pk=chat.pk)
+    services.delete_chat(chat=chat)
+    with pytest.raises(ChatSession.DoesNotExist):
+        services.update_chat(chat=as_read_by_the_rename, title="Neu")
+    assert not ChatSession.objects.for_user(alice).exists()

@@ -11,10 +11,10 @@ from django.test import Client
 
 from accounts.models import User
 from chats.models import ChatSession
-from onyx_site import live_state
+from onyx_site import events, live_state
 from onyx_site.asgi import application
-from tests.conftest import api_tokens, bearer, make_user, wait_for_reply
-from tests.waiting import wait_until
+from tests.conftest import api_tokens, await_reply, bearer, make_user
+from tests.waiting import await_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
@@ -39,6 +39,24 @@ async def _events_until(
         seen.append(event)
         if event["type"] == kind and event.get("message", {}).get("id") == message_id:
             return seen
+
+
+async def _events_in_seq_order(
+    communicator: WebsocketCommunicator, *, after: int, until: tuple[str, int]
+) -> list[dict[str, Any]]:
+    """Every event after seq `after` up to the `until` (type, message id) event, each once and
+    in seq order, as the page applies them: replayed events and live ones can interleave."""
+    by_seq: dict[int, dict[str, Any]] = {}
+    last = None
+    while last is None or any(n not in by_seq for n in range(after + 1, last + 1)):
+        event = await communicator.receive_json_from(timeout=10)
+        if "seq" not in event or event["seq"] <= after:
+            continue  # typing notices carry no seq
+        by_seq.setdefault(event["seq"], event)
+        if (event["type"], event.get("message", {}).get("id")) == until:
+            last = event["seq"]
+    assert last is not None
+    return [by_seq[n] for n in range(after + 1, last + 1)]
 
 
 def _streamed_text(seen: list[dict[str, Any]], message_id: int) -> str:
@@ -73,7 +91,7 @@ async def _send(access: str, chat_id: int, content: str) -> dict[str, Any]:
 async def test_both_tabs_of_alice_get_the_stream_and_bob_gets_nothing(settings) -> None:
     settings.ONYX_BUILTIN_WORD_DELAY = 0.01
     alice, alice_access = await _setup("alice@example.com")
-    _, bob_access = await _setup("bob@example.com")
+    bob, bob_access = await _setup("bob@example.com")
     chat = await sync_to_async(ChatSession.objects.create)(owner=alice)
     laptop, phone = await _socket(alice_access), await _socket(alice_access)
     bob_tab = await _socket(bob_access)
@@ -94,7 +112,10 @@ async def test_both_tabs_of_alice_get_the_stream_and_bob_gets_nothing(settings) 
         assert "<p>" in completed["html"]
         seqs = [event["seq"] for event in seen]
         assert seqs == sorted(seqs)
-    assert await bob_tab.receive_nothing(timeout=0.5)
+    # A marker for bob, sent after every event of alice's reply: the first thing his tab gets.
+    await events.apublish(bob.pk, {"type": "notification", "text": "marker"})
+    first = await bob_tab.receive_json_from(timeout=5)
+    assert (first["type"], first["text"]) == ("notification", "marker")
     for tab in (laptop, phone, bob_tab):
         await tab.disconnect()
 
@@ -109,7 +130,7 @@ async def test_a_reconnecting_tab_gets_exactly_what_it_missed() -> None:
     await tab.disconnect()
 
     second = await _send(access, chat.pk, "Hello again")  # while the tab is away
-    await sync_to_async(wait_for_reply)(alice, second["reply"]["id"])
+    await await_reply(alice, second["reply"]["id"])
     back = await _socket(access, f"?last_seq={last_seq}")
     replayed = await _events_until(back, "message.completed", second["reply"]["id"])
     assert replayed[0]["seq"] == last_seq + 1
@@ -123,7 +144,7 @@ async def test_a_tab_that_missed_too_much_is_told_to_reload(settings, monkeypatc
     alice, access = await _setup("alice@example.com")
     chat = await sync_to_async(ChatSession.objects.create)(owner=alice)
     posted = await _send(access, chat.pk, "Hello AI")
-    await sync_to_async(wait_for_reply)(alice, posted["reply"]["id"])
+    await await_reply(alice, posted["reply"]["id"])
     back = await _socket(access, "?last_seq=1")
     assert (await back.receive_json_from(timeout=5))["type"] == "resync"
     await back.disconnect()
@@ -137,16 +158,14 @@ async def test_the_text_so_far_is_served_mid_reply_with_nothing_missing_or_doubl
     chat = await sync_to_async(ChatSession.objects.create)(owner=alice)
     reply_id = (await _send(access, chat.pk, "Tell me something"))["reply"]["id"]
 
-    def snapshot() -> tuple[str, int]:
-        return wait_until(
-            lambda: found if (found := live_state.reply_snapshot(alice.pk, reply_id))[0] else None,
-            what="the first words of the reply",
-        )
+    async def snapshot() -> tuple[str, int] | None:
+        found = await sync_to_async(live_state.reply_snapshot)(alice.pk, reply_id)
+        return found if found[0] else None
 
     # A tab opened now: it renders the text so far, then resumes the socket from that seq.
-    text_so_far, seq = await sync_to_async(snapshot)()
+    text_so_far, seq = await await_until(snapshot, what="the first words of the reply")
     late_tab = await _socket(access, f"?last_seq={seq}")
-    rest = await _events_until(late_tab, "message.completed", reply_id)
+    rest = await _events_in_seq_order(late_tab, after=seq, until=("message.completed", reply_id))
     text = text_so_far
     for event in rest:
         if event["type"] == "message.delta":

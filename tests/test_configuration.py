@@ -1,10 +1,13 @@
-"""Production settings pass Django's deploy checks, and refuse to start without a real secret."""
+"""Production settings pass Django's deploy checks; a missing secret or a bad value stops
+start-up with a message naming the variable."""
 
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -16,7 +19,9 @@ PRODUCTION = {
 
 
 def _python(*args: str, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    """Python in the repository with the test run's environment, less DEBUG and SECRET_KEY and
+    any variable `extra_env` sets, plus `extra_env`."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", *extra_env}}
     env.update(extra_env)
     env["DJANGO_SETTINGS_MODULE"] = "onyx_site.settings"
     return subprocess.run(
@@ -50,6 +55,40 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 def test_a_bad_boolean_is_refused_at_start_up() -> None:
     result = _manage("check", extra_env={**PRODUCTION, "ONYX_ALLOW_SIGNUP": "maybe"})
     assert result.returncode != 0
+    assert "ONYX_ALLOW_SIGNUP must be true or false, not 'maybe'." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"ONYX_MAX_UPLOAD_MB": "lots"}, "ONYX_MAX_UPLOAD_MB must be a whole number, not 'lots'."),
+        (
+            {"ONYX_LLM_READ_TIMEOUT": "2 minutes"},
+            "ONYX_LLM_READ_TIMEOUT must be a number, not '2 minutes'.",
+        ),
+        ({"DATABASE_POOL_MIN": "0"}, "DATABASE_POOL_MIN must be at least 1 and at most"),
+        ({"ONYX_SESSION_IDLE_MINUTES": "-5"}, "ONYX_SESSION_IDLE_MINUTES must be 0 (off)"),
+        (
+            {"ONYX_LLM_BASE_URL": "http://127.0.0.1:11434/v1"},
+            "ONYX_LLM_MODEL must name a model when ONYX_LLM_BASE_URL is set.",
+        ),
+        ({"ONYX_MAX_CONCURRENT_REPLIES": "0"}, "ONYX_MAX_CONCURRENT_REPLIES must be at least 1."),
+        ({"ONYX_MAX_REQUEST_KB": "10"}, "ONYX_MAX_REQUEST_KB must be at least 64"),
+        (
+            {"ONYX_WORKER_HEARTBEAT_SECONDS": "6"},
+            "ONYX_WORKER_STALLED_SECONDS must be more than twice ONYX_WORKER_HEARTBEAT_SECONDS.",
+        ),
+        ({"DEBUG": "yes"}, "DEBUG must be true or false, not 'yes'."),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_a_bad_setting_stops_start_up_with_a_message_naming_it(
+    bad: dict[str, str], message: str
+) -> None:
+    # Reading the settings is the start-up step that refuses them; no app needs to load.
+    result = _python("-c", "import onyx_site.settings", extra_env={**PRODUCTION, **bad})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr, result.stderr[-2000:]
 
 
 COLLECT_INTO = """

@@ -12,7 +12,7 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from files.models import FileChunk, UserFile
 from tests.conftest import api_tokens, bearer, sign_in, wait_for_reply
-from tests.file_samples import encrypted_pdf_bytes, pdf_bytes, samples
+from tests.file_samples import encrypted_pdf_bytes, pdf_bomb_bytes, pdf_bytes, samples
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
@@ -147,7 +147,9 @@ def test_retry_reads_a_failed_file_again(alice: User) -> None:
         replacement.write(pdf_bytes(FACT))
     assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 202
     assert _once_read(client, headers, file["id"])["status"] == "ready"
-    assert client.post(f"/api/files/{file['id']}/retry/", headers=headers).status_code == 400
+    again = client.post(f"/api/files/{file['id']}/retry/", headers=headers)
+    assert again.status_code == 400
+    assert again.json()["detail"] == "This file was read already; there is nothing to retry."
 
 
 def test_downloads_are_attachments_with_the_original_name(alice: User) -> None:
@@ -331,3 +333,31 @@ def test_the_chat_page_attaches_files_with_a_scoped_form(alice: User, bob: User)
     bob_chat = ChatSession.objects.create(owner=bob)
     bob_browser.post(f"/chats/{bob_chat.pk}/files/", {"use_files": [file["id"]]})
     assert not bob_chat.files.exists()
+
+
+@pytest.mark.parametrize(
+    ("unpacked_mb", "memory_mb", "reason"),
+    [
+        # Past pypdf's own limit on what one stream may unpack to (75 MB).
+        (1024, 1024, "A page of this PDF unpacks to more than can be read; it may be too complex."),
+        # Under it, but past the memory the reading process may take (RLIMIT_AS).
+        (
+            70,
+            128,
+            "Reading this file needs more than the 128 MB of memory allowed; it may be "
+            "too complex.",
+        ),
+    ],
+)
+def test_a_decompression_bomb_fails_with_a_reason_and_reading_goes_on(
+    alice: User, settings: Any, unpacked_mb: int, memory_mb: int, reason: str
+) -> None:
+    settings.ONYX_EXTRACT_MEMORY_MB = memory_mb
+    client, headers = _api(alice)
+    bomb = pdf_bomb_bytes(megabytes=unpacked_mb)
+    assert len(bomb) < unpacked_mb * 1024 * 1024 / 500  # small to upload, huge once read
+    read = _uploaded_and_read(client, headers, "harmlos.pdf", bomb)
+    assert (read["status"], read["error"]) == ("failed", reason)
+    # Only that reading process ended: the next file, under the same limit, is read as usual.
+    after = _uploaded_and_read(client, headers, "danach.pdf", pdf_bytes(FACT))
+    assert after["status"] == "ready"

@@ -4,7 +4,6 @@ runs as a separate process on loopback, and django-storages talks to it over HTT
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from accounts.models import User
 from files.models import UserFile
 from tests.conftest import api_tokens, bearer, wait_for_file
 from tests.file_samples import pdf_bytes
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,6 +30,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _accepts_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     port = _free_port()
@@ -40,15 +48,13 @@ def s3_endpoint() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("moto's S3 server did not start") from None
-                time.sleep(0.1)
+        wait_until(
+            lambda: _accepts_connections(port) or server.poll() is not None,
+            timeout=20,
+            what="moto's S3 server to start",
+        )
+        if server.poll() is not None:
+            raise RuntimeError("moto's S3 server did not start")
         yield endpoint
     finally:
         server.terminate()

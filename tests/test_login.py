@@ -1,9 +1,11 @@
 """Signing in, up and out through the pages."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django.core.cache import caches
 from django.test import Client
 
 from accounts import session_registry
@@ -208,3 +210,28 @@ def test_bad_preference_value_is_a_form_error(alice_client: Client) -> None:
     response = alice_client.post("/account/preferences/", {"theme": "neon", "send_shortcut": "x"})
     assert response.status_code == 400
     assert b"Select a valid choice" in response.content
+
+
+def test_a_failure_counted_while_a_success_resets_the_count_is_no_server_error(
+    alice: User, bob: User, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice fails and bob signs in from the same address at the same moment: his success
+    resets the address's count between axes' add() and incr() of hers (schemathesis found
+    the 500 this was, with two clients at once)."""
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_LOCKOUT_PARAMETERS = ["ip_address"]  # one count: the address's
+    _fail(Client(), alice.email)
+    counts = type(caches[settings.AXES_CACHE])
+    add = counts.add
+
+    def add_while_bob_signs_in(self: Any, key: str, *args: Any, **kwargs: Any) -> bool:
+        added: bool = add(self, key, *args, **kwargs)
+        if not added:
+            sign_in(bob)  # resets the address's count (AXES_RESET_ON_SUCCESS)
+        return added
+
+    monkeypatch.setattr(counts, "add", add_while_bob_signs_in)
+    assert _fail(Client(), alice.email) == 400  # a form error, not a 500
+    monkeypatch.undo()
+    # Her failure counted from zero after the reset: two more lock the address (limit 3).
+    assert [_fail(Client(), alice.email) for _ in range(2)] == [400, 429]

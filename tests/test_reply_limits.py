@@ -3,6 +3,8 @@ at a time, and each user has a cap on replies being written at once."""
 
 import json
 import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -108,26 +110,44 @@ def test_the_page_form_says_why_instead_of_failing(alice: User) -> None:
     assert b"still being written in this chat" in refused.content
 
 
+def _all_at_once(calls: list[Callable[[], Any]]) -> list[int]:
+    """Make these requests from as many threads, released together; their status codes."""
+    start = threading.Barrier(len(calls))
+    codes: list[int] = []
+
+    def run(call: Callable[[], Any]) -> None:
+        start.wait(timeout=30)
+        try:
+            codes.append(call().status_code)
+        finally:
+            connection.close()  # back to the pool: the test client keeps it, unlike a server
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return codes
+
+
 @pytest.mark.django_db(transaction=True)
 def test_forty_regenerates_at_once_start_one_reply(alice: User, settings: Any) -> None:
     settings.ONYX_SEND_RATE_PER_MINUTE = 1000
     headers = _headers(alice)
     chat, reply_id = _answered_chat(alice)
-    start = threading.Barrier(40)
-    codes: list[int] = []
-
-    def regenerate() -> None:
-        start.wait(timeout=30)
-        try:
-            response = _regenerate(headers, chat, reply_id)
-            codes.append(response.status_code)
-        finally:
-            connection.close()  # back to the pool: the test client keeps it, unlike a server
-
-    threads = [threading.Thread(target=regenerate) for _ in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    codes = _all_at_once([partial(_regenerate, headers, chat, reply_id) for _ in range(40)])
     assert sorted(codes) == [201] + [409] * 39
     assert _unfinished(alice) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_to_twenty_chats_at_once_start_no_more_than_the_cap(
+    alice: User, settings: Any
+) -> None:
+    settings.ONYX_SEND_RATE_PER_MINUTE = 1000
+    settings.ONYX_MAX_CONCURRENT_REPLIES = 3
+    headers = _headers(alice)
+    chats = [ChatSession.objects.create(owner=alice) for _ in range(20)]
+    codes = _all_at_once([partial(_send, headers, chat, "Alle zugleich 🚀") for chat in chats])
+    assert sorted(codes) == [201] * 3 + [429] * 17
+    assert _unfinished(alice) == 3

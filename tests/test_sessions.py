@@ -12,6 +12,7 @@ from accounts import session_registry
 from accounts.models import User
 from onyx_site.live_state import redis_client
 from tests.conftest import PASSWORD, api_tokens, bearer, sign_in
+from tests.factories import make_chat, make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +198,35 @@ def test_deactivating_a_user_ends_all_their_sessions(alice: User) -> None:
     assert browser.get("/chats/").status_code == 302
     assert Client().get("/api/auth/me/", headers=bearer(tokens["access"])).status_code == 401
     assert session_registry.list_sessions(alice.pk) == []
+
+
+def test_deleting_a_user_ends_all_their_sessions(alice: User) -> None:
+    browser = sign_in(alice)
+    tokens = api_tokens(Client(), alice)
+    User.objects.filter(pk=alice.pk).delete()
+    assert browser.get("/chats/").status_code == 302
+    assert Client().get("/api/auth/me/", headers=bearer(tokens["access"])).status_code == 401
+    refreshed = Client().post(
+        "/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, "application/json"
+    )
+    assert refreshed.status_code == 401
+
+
+def test_every_signed_in_page_has_the_sign_out_button(alice: User) -> None:
+    chat = make_chat(owner=alice, title="Notizen 📝", messages=2)
+    file = make_file(owner=alice, name="Liste.txt", chunks=["Äpfel, Birnen"])
+    browser = sign_in(alice)
+    pages = [
+        "/chats/",
+        f"/chats/{chat.pk}/",
+        f"/chats/{chat.pk}/delete/",
+        "/files/",
+        f"/files/{file.pk}/",
+        "/account/",
+        "/account/sessions/",
+    ]
+    for path in pages:
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert b'action="/logout/"' in page.content, path
+        assert b'data-testid="logout"' in page.content, path

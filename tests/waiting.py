@@ -4,7 +4,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 _T = TypeVar("_T")
 
@@ -27,12 +27,30 @@ def wait_until(
         time.sleep(INTERVAL)
 
 
+@overload
 async def await_until(
-    condition: Callable[[], Awaitable[_T | None] | _T | None],
+    condition: Callable[[], Awaitable[_T | None]],
     *,
     timeout: float = DEFAULT_TIMEOUT,
     what: str = "",
-) -> _T:
+) -> _T: ...
+
+
+@overload
+async def await_until(
+    condition: Callable[[], _T | None],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    what: str = "",
+) -> _T: ...
+
+
+async def await_until(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    what: str = "",
+) -> Any:
     """The same from async code; the condition may itself be awaited."""
     deadline = time.monotonic() + timeout
     while True:

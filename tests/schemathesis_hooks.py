@@ -1,0 +1,69 @@
+"""Hooks for the schemathesis run of tests/test_api_schema.py, loaded by its command line from
+this file: most generated ids become ids of objects the signed-in user owns, so operations on a
+real chat, message, file or session are tried as well as ones on ids that do not exist. A DELETE
+gets objects of its own, so the other operations keep theirs. Likewise most generated uploads
+become text a file can hold, since random bytes are almost never a readable file.
+
+Only values the schema allows are replaced, by others it allows: a request generated to be
+invalid stays invalid."""
+
+import json
+import os
+from typing import Any
+
+import schemathesis
+
+# {"kept": {"chat": [ids], "message": [...], "file": [...]}, "doomed": {... "session": [...]}}:
+# "doomed" for DELETEs, "kept" for every other operation (set by the test).
+OWNED: dict[str, dict[str, list[Any]]] = json.loads(os.environ.get("ONYX_SCHEMA_OWNED_IDS", "{}"))
+# The path segment before a parameter says what it names.
+KIND_OF_SEGMENT = {"chats": "chat", "messages": "message", "files": "file", "sessions": "session"}
+
+
+def _kind(path: str, name: str) -> str:
+    segments = path.strip("/").split("/")
+    where = segments.index("{" + name + "}")
+    return KIND_OF_SEGMENT.get(segments[where - 1], "") if where else ""
+
+
+def _real_id(owned: list[Any], generated: Any) -> Any:
+    """Three generated values in four become one of `owned`; the fourth stays as it is."""
+    if isinstance(generated, bool) or not isinstance(generated, int | str):
+        return generated
+    key = generated if isinstance(generated, int) else len(generated)
+    if not owned or key % 4 == 0:
+        return generated
+    return owned[key % len(owned)]
+
+
+@schemathesis.hook
+def map_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+    if not path_parameters:
+        return path_parameters
+    operation = context.operation
+    pool = OWNED["doomed" if operation.method.upper() == "DELETE" else "kept"]
+    return {
+        name: _real_id(pool.get(_kind(operation.path, name), []), value)
+        for name, value in path_parameters.items()
+    }
+
+
+def _is_int(value: Any) -> bool:
+    """A whole number a bigint id column holds, as the schema's int64 says."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
+@schemathesis.hook
+def map_body(context: Any, body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    path = context.operation.path
+    if path.endswith("/branch/") and _is_int(body.get("message_id")) and body["message_id"] > 0:
+        return {**body, "message_id": _real_id(OWNED["kept"]["message"], body["message_id"])}
+    # Generated file contents come wrapped (schemathesis' Binary, a str holding `.data`).
+    upload = getattr(body.get("file"), "data", None)
+    if path == "/api/files/" and isinstance(upload, bytes) and len(upload) % 4:
+        # The same bytes, written as text: a different file for different bytes.
+        as_text = f"Notiz 📝 {upload.hex()}\n".encode()
+        return {**body, "file": type(body["file"])(as_text)}
+    return body
