@@ -49,8 +49,9 @@ run: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start -p "$$PORT"
 
 test: venv
-	if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	# Chromium for the browser tests, and emoji and CJK fonts so their screenshots show them.
+	if { [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ] || [ ! -d /usr/share/fonts/truetype/wqy ]; } && [ "$$(id -u)" = 0 ]; then
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-color-emoji fonts-wqy-microhei
 	fi
 	token="test-$$$$"
 	trap '$(SERVICES) down --owner "$$token"' EXIT

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services, session_registry
@@ -15,15 +14,11 @@ from accounts.login_throttle import LOCKOUT_MESSAGE
 from accounts.middleware import SIGNED_IN_COOKIE
 from accounts.models import User
 from accounts.request_info import current_session_id
+from onyx_site.redirects import safe_next
 
 
 def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return settings.LOGIN_REDIRECT_URL
+    return safe_next(request, default=settings.LOGIN_REDIRECT_URL)
 
 
 def _signed_in_user(request: HttpRequest) -> User:
@@ -99,8 +94,11 @@ def _account_context(
     preferences_form: PreferencesForm | None = None,
 ) -> dict[str, object]:
     user = _signed_in_user(request)
+    password_form = password_form or PasswordChangeForm(user)
+    # Django focuses the old password field, which scrolls the page past the preferences.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     return {
-        "password_form": password_form or PasswordChangeForm(user),
+        "password_form": password_form,
         "preferences_form": preferences_form or PreferencesForm(instance=user),
     }
 

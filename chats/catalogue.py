@@ -91,11 +91,27 @@ def default_key(offered: list[OfferedModel]) -> str:
     return offered[0].key
 
 
+@dataclass(frozen=True)
+class ChatModelChoice:
+    """What a chat's model picker shows: everything offered, and which one answers."""
+
+    offered: list[OfferedModel]
+    default_key: str
+    chosen: OfferedModel | None  # None: the model the chat chose is not offered any more
+
+
+def model_choice_of(chat: ChatSession) -> ChatModelChoice:
+    offered = offered_models()
+    default = default_key(offered)
+    key = chat.model or default
+    chosen = next((model for model in offered if model.key == key), None)
+    return ChatModelChoice(offered=offered, default_key=default, chosen=chosen)
+
+
 def choice_for(chat: ChatSession) -> ModelChoice:
     """Who writes the next reply of this chat."""
-    offered = offered_models()
-    key = chat.model or default_key(offered)
-    chosen = next((model for model in offered if model.key == key), None)
+    choice = model_choice_of(chat)
+    chosen = choice.chosen
     if chosen is None:
         return ModelChoice(
             refusal="The model chosen for this chat is not offered any more. "
@@ -103,5 +119,5 @@ def choice_for(chat: ChatSession) -> ModelChoice:
         )
     if chosen.server is not None:
         return ModelChoice(server=chosen.server)
-    others = tuple(model.name for model in offered if model.server is not None)
+    others = tuple(model.name for model in choice.offered if model.server is not None)
     return ModelChoice(others_offered=others)

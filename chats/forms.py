@@ -16,7 +16,13 @@ class ComposerForm(forms.Form):
         max_length=MAX_MESSAGE_CHARS,
         strip=False,
         widget=forms.Textarea(
-            attrs={"rows": 2, "placeholder": "Message the assistant…", "autofocus": True}
+            attrs={
+                "rows": 1,
+                "placeholder": "Message the assistant…",
+                "autofocus": True,
+                "aria-label": "Message",
+                "enterkeyhint": "send",
+            }
         ),
         error_messages={
             "required": "Write a message first.",
@@ -38,6 +44,12 @@ class BranchForm(forms.Form):
 
 class RenameForm(forms.Form):
     title = forms.CharField(max_length=MAX_TITLE_CHARS, required=False)
+
+
+class ChatFlagForm(forms.Form):
+    on = forms.TypedChoiceField(
+        choices=[("true", "on"), ("false", "off")], coerce=lambda value: value == "true"
+    )
 
 
 class ChatFilesForm(forms.Form):

@@ -1,16 +1,18 @@
-"""Chat text to safe HTML: assistant Markdown rendered and sanitised, user text escaped."""
+"""Chat text to safe HTML: assistant Markdown rendered and sanitised, user text escaped.
 
+The browser renders a reply while it streams with markdown-it (static/js/markdown.js), set up
+exactly like this port of it, so a finished reply looks the same before and after it completes.
+Code is highlighted in the browser for both; the server only marks each fence's language.
+"""
+
+import re
 from functools import lru_cache
 
 import nh3
 from django.utils.html import escape
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
+from markdown_it.token import Token
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code", "pre",
@@ -28,41 +30,16 @@ _ALLOWED_ATTRIBUTES = {
     # Beyond the minimal list: without it "3. step" renders as a list numbered from 1.
     "ol": {"start"},
 }
-_ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-
-# Pygments lexes only a few hundred characters per millisecond, so a long reply that is all code
-# takes well over 100 ms; code past this much in one message is shown unhighlighted.
-MAX_HIGHLIGHTED_CODE_CHARS = 8_000
-
-# nowrap=True because markdown-it keeps a highlight result as it is only when it starts with
-# "<pre"; Pygments' own wrapper starts with "<div>" and would end up nested inside another <pre>.
-_CODE_FORMATTER = HtmlFormatter(nowrap=True)
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer nofollow"
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 
 
-# Looking a lexer up by name scans Pygments' whole registry; the names come from replies, so the
-# cache is bounded.
-@lru_cache(maxsize=64)
-def _lexer_for(language: str) -> Lexer:
-    try:
-        return get_lexer_by_name(language) if language else TextLexer()
-    except ClassNotFound:
-        return TextLexer()
-
-
-def _highlight_code(code: str, language: str, _attributes: str) -> str:
-    html = highlight(code, _lexer_for(language), _CODE_FORMATTER)
-    return f'<pre class="highlight"><code>{html}</code></pre>'
-
-
-def _limit_highlighting(state: StateCore) -> None:
-    highlighted_chars = 0
-    for token in state.tokens:
-        if token.type != "fence":
-            continue
-        if highlighted_chars + len(token.content) > MAX_HIGHLIGHTED_CODE_CHARS:
-            token.info = ""  # no language: _highlight_code escapes it as plain text
-        else:
-            highlighted_chars += len(token.content)
+def link_is_allowed(url: str) -> bool:
+    """http, https, mailto or a relative URL; anything else stays text instead of a link.
+    `url` is already normalised by markdown-it (percent-encoded, so no hidden tabs)."""
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme.group(1).lower() in ALLOWED_URL_SCHEMES
 
 
 def _use_allowed_tags_and_attributes(state: StateCore) -> None:
@@ -77,12 +54,51 @@ def _use_allowed_tags_and_attributes(state: StateCore) -> None:
                 child.tag = "del"
 
 
+def _images_as_links(state: StateCore) -> None:
+    # Replies never load images (a tracking pixel would tell a third party the chat was read):
+    # an image becomes a link to it, named by its alt text.
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        links_open = 0
+        for token in block.children:
+            links_open += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "image":
+                children.append(token)
+                continue
+            alt = token.children or [_text_token(str(token.attrGet("src") or ""))]
+            if links_open:  # a link inside a link is not HTML: keep just the words
+                children.extend(alt)
+                continue
+            opening = Token("link_open", "a", 1)
+            opening.attrSet("href", str(token.attrGet("src") or ""))
+            if token.attrGet("title"):
+                opening.attrSet("title", str(token.attrGet("title")))
+            children.extend([opening, *alt, Token("link_close", "a", -1)])
+        block.children = children
+
+
+def _text_token(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def _safe_link_rel(state: StateCore) -> None:
+    for block in state.tokens:
+        for token in block.children or ():
+            if token.type == "link_open":
+                token.attrSet("rel", LINK_REL)
+
+
 _MARKDOWN = MarkdownIt(
-    "commonmark",
-    {"html": False, "linkify": False, "typographer": False, "highlight": _highlight_code},
+    "commonmark", {"html": False, "linkify": False, "typographer": False}
 ).enable(["table", "strikethrough"])
+_MARKDOWN.validateLink = link_is_allowed  # type: ignore[method-assign]
 _MARKDOWN.core.ruler.push("use_allowed_tags_and_attributes", _use_allowed_tags_and_attributes)
-_MARKDOWN.core.ruler.push("limit_highlighting", _limit_highlighting)
+_MARKDOWN.core.ruler.push("images_as_links", _images_as_links)
+_MARKDOWN.core.ruler.push("safe_link_rel", _safe_link_rel)
 
 
 # Finished replies are shown again and again (every page load, API read, live event); rendering
@@ -91,12 +107,13 @@ _MARKDOWN.core.ruler.push("limit_highlighting", _limit_highlighting)
 def render_assistant_markdown(text: str) -> str:
     if not text:
         return ""
+    # Markdown with html off already escapes every tag; the sanitiser is the second lock.
     return nh3.clean(
         _MARKDOWN.render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_ALLOWED_URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=LINK_REL,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
@@ -36,10 +37,13 @@ class Outcome:
 
 
 def message_event(kind: str, message: ChatMessage) -> dict[str, object]:
+    """The message as JSON, and as the page shows it (`html`), so a live update looks exactly
+    like the same message after a reload."""
     return {
         "type": kind,
         "chat_id": message.chat_id,
         "message": dict(ChatMessageSerializer(message).data),
+        "html": render_to_string("chats/_message.html", {"message": message}),
     }
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -57,6 +58,42 @@ def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
     """The files attached to a chat (it answers from these; none attached: all files)."""
     attached = ChatSession.objects.for_user(user).filter(pk=chat.pk).values("files")
     return UserFile.objects.for_user(user).filter(pk__in=attached)
+
+
+# The sidebar lists this many of the most recent chats; the chats page and search reach the rest.
+SIDEBAR_CHATS = 200
+
+
+@dataclass(frozen=True)
+class ChatGroup:
+    label: str
+    chats: list[ChatSession]
+
+
+def _age_label(day: date, today: date) -> str:
+    if day >= today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if day > today - timedelta(days=7):
+        return "Previous 7 days"
+    return "Older"
+
+
+def chat_groups(user: User, *, today: date, archived: bool = False) -> list[ChatGroup]:
+    """The user's chats as the sidebar shows them: pinned first, then by the UTC day of their
+    last activity (Today, Yesterday, Previous 7 days, Older); empty groups left out."""
+    chats = (
+        ChatSession.objects.for_user(user)
+        .filter(archived=archived)
+        .only("pk", "title", "pinned", "archived", "updated_at")
+        .order_by("-pinned", "-updated_at", "-pk")[:SIDEBAR_CHATS]
+    )
+    groups: dict[str, list[ChatSession]] = {}
+    for chat in chats:
+        label = "Pinned" if chat.pinned else _age_label(chat.updated_at.date(), today)
+        groups.setdefault(label, []).append(chat)
+    return [ChatGroup(label=label, chats=members) for label, members in groups.items()]
 
 
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:

@@ -169,7 +169,8 @@ def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
     if file.owner_id != chat.owner_id:
         raise ValueError("A chat can only use its owner's files.")
     with transaction.atomic():
-        chat.files.set([*selectors.files_of_chat(chat.owner, chat), file])
+        # Added, not set from what was read: two uploads attaching at once both stay.
+        chat.files.add(file)
         _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
     return chat
 

@@ -10,9 +10,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from chats import branches, catalogue, selectors, services
-from chats.forms import BranchForm, ChatFilesForm, ChatModelForm, ComposerForm, RenameForm
+from chats.forms import (
+    BranchForm,
+    ChatFilesForm,
+    ChatFlagForm,
+    ChatModelForm,
+    ComposerForm,
+    RenameForm,
+)
 from chats.models import ChatMessage, ChatSession
+from chats.templatetags.chat_sidebar import chat_groups_context
+from files.models import UserFile
 from onyx_site import live_state
+from onyx_site.redirects import safe_next
 
 HISTORY_ON_PAGE = 200
 
@@ -30,18 +40,42 @@ def _owned_chat(request: HttpRequest, chat_id: int) -> ChatSession:
 def chat_list_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     query = request.GET.get("q", "").strip()[:200]
+    archived = request.GET.get("archived") == "1"
     context: dict[str, object] = {"query": query}
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context["chats"] = selectors.chats_for(user)[:500]
+        context.update(chat_groups_context(user, archived=archived))
     return render(request, "chats/list.html", context)
+
+
+@require_http_methods(["GET"])
+def chat_groups_fragment(request: HttpRequest) -> HttpResponse:
+    """The sidebar's chat list alone, fetched again by the page when a chat changes."""
+    return render(request, "chats/_chat_groups.html", chat_groups_context(_user(request)))
 
 
 @require_POST
 def new_chat_page(request: HttpRequest) -> HttpResponse:
     chat = services.create_chat(user=_user(request))
     return redirect("chat-detail", chat_id=chat.pk)
+
+
+def _shown_history(user: User, chat: ChatSession) -> list[ChatMessage]:
+    """The newest messages of the branch the chat shows, oldest first, ready to render."""
+    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    return selectors.ready_to_show(user, reversed(page.messages))
+
+
+def _attached_files(user: User, chat: ChatSession) -> list[UserFile]:
+    return list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
+
+
+def _settings_form(chat: ChatSession, offered: list[catalogue.OfferedModel]) -> ChatModelForm:
+    return ChatModelForm(
+        offered=offered,
+        initial={"model": chat.model, "system_prompt": chat.system_prompt},
+    )
 
 
 @dataclass(frozen=True)
@@ -64,20 +98,17 @@ def _detail_context(
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
     page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
-    attached = list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
-    history = selectors.ready_to_show(user, reversed(page.messages))
+    attached = _attached_files(user, chat)
+    model_choice = catalogue.model_choice_of(chat)
     return {
         "chat": chat,
-        "history": history,
+        "history": selectors.ready_to_show(user, reversed(page.messages)),
         "history_starts_later": page.older,
         "edit_refused": edit_refused,
         "form": form,
         "last_seq": last_seq,
-        "chats": selectors.chats_for(user)[:50],
-        "model_form": ChatModelForm(
-            offered=catalogue.offered_models(),
-            initial={"model": chat.model, "system_prompt": chat.system_prompt},
-        ),
+        "model_choice": model_choice,
+        "settings_form": _settings_form(chat, model_choice.offered),
         "attached_files": attached,
         "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
     }
@@ -88,6 +119,39 @@ def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_chat(request, chat_id)
     services.recover_stalled_replies(user=_user(request), chat=chat)
     return render(request, "chats/detail.html", _detail_context(request, chat, ComposerForm()))
+
+
+@require_http_methods(["GET"])
+def messages_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Message bubbles as the page shows them (templates/chats/_message.html): the branch
+    shown, or `?ids=3,4` only (any branch's), for a page catching up without reloading."""
+    user = _user(request)
+    chat = _owned_chat(request, chat_id)
+    if "ids" in request.GET:
+        parts = request.GET["ids"].split(",")[:HISTORY_ON_PAGE]
+        ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+        history = selectors.ready_to_show(
+            user,
+            ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk"),
+        )
+    else:
+        history = _shown_history(user, chat)
+    return render(request, "chats/_messages.html", {"history": history})
+
+
+@require_http_methods(["GET"])
+def attachments_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The chips above the composer (the files the chat answers from) alone, fetched again by
+    the page when they change in any tab."""
+    user = _user(request)
+    chat = _owned_chat(request, chat_id)
+    attached = _attached_files(user, chat)
+    context = {
+        "chat": chat,
+        "attached_files": attached,
+        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
+    }
+    return render(request, "chats/_attachments.html", context)
 
 
 @require_POST
@@ -194,9 +258,13 @@ def branch_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     return _to_message(chat, message.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rename_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The rename form on a page of its own (the sidebar's dialog without JavaScript)."""
     chat = _owned_chat(request, chat_id)
+    if request.method == "GET":
+        form = RenameForm(initial={"title": chat.title})
+        return render(request, "chats/rename.html", {"chat": chat, "form": form})
     form = RenameForm(request.POST)
     if not form.is_valid():
         messages.error(request, "A title can be at most 200 characters.")
@@ -205,7 +273,25 @@ def rename_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         messages.success(request, "Chat renamed.")
     if request.POST.get("return_to") == "detail":
         return redirect("chat-detail", chat_id=chat.pk)
-    return redirect("chat-list")
+    return redirect(safe_next(request, default="/chats/"))
+
+
+@require_POST
+def chat_flag_page(request: HttpRequest, chat_id: int, flag: str) -> HttpResponse:
+    """Pin or archive a chat (`on` is "true" or "false"); the sidebar's menu without JS."""
+    chat = _owned_chat(request, chat_id)
+    form = ChatFlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say whether to turn it on or off.")
+        return redirect(safe_next(request, default="/chats/"))
+    on: bool = form.cleaned_data["on"]
+    if flag == "pinned":
+        services.update_chat(chat=chat, pinned=on)
+        messages.success(request, "Chat pinned." if on else "Chat unpinned.")
+    else:
+        services.update_chat(chat=chat, archived=on)
+        messages.success(request, "Chat archived." if on else "Chat restored from the archive.")
+    return redirect(safe_next(request, default="/chats/"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,19 +323,22 @@ def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     return redirect("chat-detail", chat_id=chat.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def chat_model_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """A chat's model and system prompt on a page of their own (the header's picker and dialog
+    without JavaScript). A form may post either field alone: the other is left as it is."""
     chat = _owned_chat(request, chat_id)
-    form = ChatModelForm(request.POST, offered=catalogue.offered_models())
+    offered = catalogue.offered_models()
+    if request.method == "GET":
+        context = {"chat": chat, "settings_form": _settings_form(chat, offered)}
+        return render(request, "chats/settings.html", context)
+    form = ChatModelForm(request.POST, offered=offered)
     if not form.is_valid():
         messages.error(
             request, " ".join(str(text) for field in form.errors.values() for text in field)
         )
     else:
-        services.update_chat(
-            chat=chat,
-            model=form.cleaned_data["model"],
-            system_prompt=form.cleaned_data["system_prompt"],
-        )
-        messages.success(request, "This chat's model and system prompt are saved.")
+        posted = {name: form.cleaned_data[name] for name in form.fields if name in request.POST}
+        services.update_chat(chat=chat, **posted)
+        messages.success(request, "Saved: the next reply in this chat uses it.")
     return redirect("chat-detail", chat_id=chat.pk)

@@ -15,9 +15,9 @@ from django.db import transaction
 from accounts.models import User
 from files import sandbox
 from files.chunking import split_into_chunks
+from files.events import file_event
 from files.extraction import ExtractedText, ExtractionError
 from files.models import FileChunk, UserFile
-from files.serializers import UserFileSerializer
 from onyx_site import events
 from onyx_site.async_db import in_db_thread
 from onyx_site.text import storable
@@ -28,10 +28,6 @@ MAX_ATTEMPTS = 3
 UNEXPECTED_FAILURE = "Something went wrong while reading this file. Try again."
 GAVE_UP = "Reading this file was interrupted too many times. Try again."
 READABLE_FROM = [UserFile.Status.UPLOADED, UserFile.Status.FAILED, UserFile.Status.PROCESSING]
-
-
-def file_event(kind: str, file: UserFile) -> dict[str, object]:
-    return {"type": kind, "file": dict(UserFileSerializer(file).data)}
 
 
 def _start(owner_id: int, file_id: int) -> UserFile | None:

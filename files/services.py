@@ -14,9 +14,9 @@ from django.http import HttpRequest
 from accounts.models import User
 from files import tasks
 from files.detection import ACCEPTED_DESCRIPTION, detect_kind
+from files.events import file_event
 from files.models import UserFile
 from files.naming import clean_display_name, new_storage_name
-from files.serializers import UserFileSerializer
 from onyx_site import events, jobs
 
 MB = 1024 * 1024
@@ -69,10 +69,6 @@ def _sha256(uploaded: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _file_event(kind: str, file: UserFile) -> dict[str, object]:
-    return {"type": kind, "file": dict(UserFileSerializer(file).data)}
-
-
 def can_retry(file: UserFile) -> bool:
     """Failed, or stuck: waiting or being read with no job left to finish it."""
     if file.status == UserFile.Status.FAILED:
@@ -108,7 +104,7 @@ def store_upload(*, user: User, uploaded: UploadedFile) -> UploadResult:
             )
             tasks.queue_reading(file)
             transaction.on_commit(
-                partial(events.publish, user.pk, _file_event("file.created", file))
+                partial(events.publish, user.pk, file_event("file.created", file))
             )
     except IntegrityError:
         default_storage.delete(stored_as)  # the same content raced in from another upload
@@ -126,7 +122,7 @@ def retry_file(*, file: UserFile) -> UserFile:
         file.save(update_fields=["status", "error", "updated_at"])
         tasks.queue_reading(file)
         transaction.on_commit(
-            partial(events.publish, file.owner_id, _file_event("file.updated", file))
+            partial(events.publish, file.owner_id, file_event("file.updated", file))
         )
     return file
 

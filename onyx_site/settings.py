@@ -366,7 +366,7 @@ else:
     }
 STORAGES = {
     "default": _file_storage,
-    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "onyx_site.static_storage.HashedStaticFiles"},
 }
 ONYX_MAX_UPLOAD_MB = env.int("ONYX_MAX_UPLOAD_MB", default=25)
 # Every other request body. The largest legitimate one is a 32,000-character message: even with

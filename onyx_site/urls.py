@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
@@ -57,10 +58,18 @@ def failed(request: HttpRequest) -> HttpResponse:
 handler404 = not_found
 handler500 = failed
 
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the API's JSON, for one)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", login_not_required(RedirectView.as_view(url="/chats/", permanent=False))),
+    path("favicon.ico", favicon),
     path("", include("accounts.urls")),
     path("chats/", include("chats.urls")),
     path("files/", include("files.urls")),

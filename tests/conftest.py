@@ -1,12 +1,13 @@
 """Named users and clients for tests, against the real PostgreSQL and Redis of `make test`."""
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
@@ -156,12 +157,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def base_url(
-    transactional_db: None, worker: None, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    # Playwright's sync API keeps an event loop running in this thread; Django would take
-    # every ORM call made by the test itself for one made from async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def base_url(transactional_db: None, worker: None, browser: Browser) -> Iterator[str]:
     with running_asgi_server() as url:
         yield url
 
@@ -198,12 +194,75 @@ def worker_processes(transactional_db: None) -> Iterator[WorkerProcesses]:
     processes.kill_all()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module; each test opens its own contexts (see `open_page`). Not
+    one per run: the sync API's event loop would stay in this thread for the tests after, and
+    async_to_sync refuses to run beside it."""
+    # Playwright's sync API keeps an event loop running in this thread from here on; Django
+    # would take every ORM call of the tests (and of their database teardown) for async code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # Local network access checks would block the socket of a page whose response a test
+        # rewrote (route.fulfill has no address to tell it is local); every test is local.
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-features=LocalNetworkAccessChecks"],
+        )
         yield browser
         browser.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# The machine running the tests is often busy; a page's expectations get more than the
+# default 5 s before they fail.
+expect.set_options(timeout=10_000)
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh browser contexts, closed after the test, which fails if any page logged a
+    console error or threw: `open_page(viewport=PHONE, color_scheme="dark")`. Pass
+    `context=` to open another tab of the same browser session, `expected_errors=` for console
+    lines the test provokes on purpose (the browser logs every refused request itself)."""
+    contexts: list[BrowserContext] = []
+    problems: list[str] = []
+
+    expected: list[str] = []
+
+    def open_one(
+        *,
+        context: BrowserContext | None = None,
+        expected_errors: list[str] | None = None,
+        **options: Any,
+    ) -> Page:
+        expected.extend(expected_errors or [])
+        if context is None:
+            options.setdefault("viewport", DESKTOP)
+            context = browser.new_context(**options)
+            contexts.append(context)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"{page.url}: {message.text}") if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    unexpected = [line for line in problems if not any(part in line for part in expected)]
+    assert unexpected == [], unexpected
 
 
 @pytest.fixture(scope="session")

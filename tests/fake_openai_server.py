@@ -1,6 +1,7 @@
 """A local process that speaks the OpenAI-compatible streaming API: the one stand-in our tests use.
 
-What it does is chosen by a marker in the last user message: `[slow]` waits between chunks,
+What it does is chosen by a marker in the last user message: `[slow]` waits between chunks
+(`[steady]` a little, like a fast model),
 `[fail500]` answers HTTP 500, `[cut]` drops the connection mid-stream, `[hang]` sends headers and
 then nothing for ten seconds (or until the test ends). Otherwise it streams "Echo: <message>" in
 several chunks. The server records what happened, for tests to check how a client behaved:
@@ -200,7 +201,7 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             words = f"Echo: {last_user}".split(" ")
             pieces = [word + (" " if n < len(words) - 1 else "") for n, word in enumerate(words)]
-            delay = 0.3 if "[slow]" in last_user else 0.0
+            delay = 0.3 if "[slow]" in last_user else 0.02 if "[steady]" in last_user else 0.0
             try:
                 for n, piece in enumerate(pieces):
                     if "[cut]" in last_user and n == 2:

@@ -1,22 +1,14 @@
 """The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from accounts import session_registry
 from accounts.models import User
+from tests.browser_helpers import sign_in_page
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in_page(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/chats/")
-    expect(page).to_have_url(f"{base_url}/login/?next=/chats/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{base_url}/chats/")
 
 
 def test_sign_in_see_chats_sign_out(base_url: str, browser: Browser) -> None:
@@ -50,8 +42,9 @@ def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser:
     expect(phone.locator("html")).to_have_attribute("data-live", "open")
 
     laptop.goto(f"{base_url}/account/sessions/")
-    expect(laptop.locator("tbody tr")).to_have_count(2)
-    laptop.locator("tbody tr:not(.current) button").click()
+    expect(laptop.locator(".session-row")).to_have_count(2)
+    laptop.locator(".session-row:not(.current) button").click()
+    laptop.locator("#confirm-dialog [data-role=confirm]").click()
     expect(laptop.locator(".messages")).to_contain_text("That session is signed out.")
 
     # The phone's tab is told at once, without reloading, and a reload lands on the login page.

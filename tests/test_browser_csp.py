@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, expect
 
 from accounts.models import User
+from tests.browser_helpers import sign_in_page
 from tests.conftest import PASSWORD
-from tests.test_browser import sign_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def test_our_pages_work_without_a_single_violation(base_url: str, watched: Watch
     expect(page.locator("html")).to_have_attribute("data-live", "open")
     page.fill("#composer textarea", "Grüß dich! 你好 🙂")
     page.keyboard.press("Enter")
-    reply = page.locator(".bubble.assistant").last
+    reply = page.locator(".message.assistant").last
     expect(reply).to_have_attribute("data-status", "done", timeout=15_000)
     for path in ("/chats/", "/files/", "/account/", "/account/sessions/"):
         page.goto(f"{base_url}{path}")

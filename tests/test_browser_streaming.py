@@ -15,10 +15,10 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from chats.providers.builtin import NO_MODEL_REPLY
 from onyx_site import events, live_state
+from tests.browser_helpers import sign_in_page
 from tests.conftest import PASSWORD, WorkerProcesses, bearer, server_tokens
 from tests.fake_openai_server import FakeOpenAIServer, Script
 from tests.live_socket import LiveSocket
-from tests.test_browser import sign_in_page
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,7 +40,8 @@ UNICODE_CHUNKS = (
     "👧",
     " «fin» ",
 ) * 6
-MESSAGE_FETCH = re.compile(r"/api/chats/\d+/messages/\d+/$")
+# A tab catching up on a message it missed: the API's message, or the page's own bubbles.
+MESSAGE_FETCH = re.compile(r"/api/chats/\d+/messages/\d+/$|/chats/\d+/messages/\?ids=")
 
 
 @pytest.fixture
@@ -71,10 +72,17 @@ def _message_fetches(tabs: list[Page]) -> list[str]:
     return fetched
 
 
+# The text of the reply as the page holds it while it streams (the Markdown it renders).
+STREAMED_TEXT = """() => {
+  const reply = document.querySelector('.message.assistant[data-status=streaming]');
+  if (!reply) return null;
+  return import(document.querySelector('script[src*="/chat."]').src)
+    .then((chat) => chat.streamedText(reply.dataset.messageId));
+}"""
+
+
 def _streaming_text(tab: Page) -> str | None:
-    text: str | None = tab.evaluate(
-        "document.querySelector('.bubble.assistant .streaming-text')?.textContent ?? null"
-    )
+    text: str | None = tab.evaluate(STREAMED_TEXT)
     return text
 
 
@@ -96,7 +104,7 @@ def test_any_text_streams_exactly_to_two_tabs_and_an_api_socket(
             text = _streaming_text(tab)
             if text is not None:
                 samples[n].append(text)
-        statuses = [tab.locator(".bubble.assistant").get_attribute("data-status") for tab in tabs]
+        statuses = [tab.locator(".message.assistant").get_attribute("data-status") for tab in tabs]
         return statuses == ["done", "done"]
 
     wait_until(sampled_until_done, timeout=30, what="both tabs to show the reply done")
@@ -105,7 +113,7 @@ def test_any_text_streams_exactly_to_two_tabs_and_an_api_socket(
     for n in (0, 1):
         assert all(script.text.startswith(sample) for sample in samples[n]), samples[n]
         assert len({len(sample) for sample in samples[n]}) > 3  # it streamed in this tab
-        assert "👩\u200d👩\u200d👧" in tabs[n].locator(".bubble.assistant .body").inner_text()
+        assert "👩\u200d👩\u200d👧" in tabs[n].locator(".message.assistant .body").inner_text()
         assert tabs[n].evaluate("window.neverReloaded") is True
     assert api_socket.wait_finished(reply.pk)["content"] == api_socket.text_of(reply.pk)
     assert api_socket.text_of(reply.pk) == script.text
@@ -132,10 +140,10 @@ def _send_burst(base_url: str, alice: User, chat: ChatSession, count: int) -> No
 
 
 def _shows_everything(tab: Page, count: int) -> None:
-    expect(tab.locator(".bubble.user")).to_have_count(count, timeout=30_000)
-    done = tab.locator(".bubble.assistant[data-status=done]")
+    expect(tab.locator(".message.user")).to_have_count(count, timeout=30_000)
+    done = tab.locator(".message.assistant[data-status=done]")
     expect(done).to_have_count(count, timeout=30_000)
-    assert tab.locator(".bubble.assistant .body").first.inner_text().startswith("No language")
+    assert tab.locator(".message.assistant .body").first.inner_text().startswith("No language")
     assert tab.evaluate("window.neverReloaded") is True
 
 
@@ -230,18 +238,18 @@ def test_a_reply_cut_by_a_killed_worker_ends_done_in_the_open_tab(
     first = worker_processes.start("replies", ONYX_BUILTIN_WORD_DELAY="0.1")
     tabs[0].fill("#composer textarea", "Que sais-tu faire ?")
     tabs[0].keyboard.press("Enter")
-    reply = tabs[0].locator(".bubble.assistant")
-    expect(reply.locator(".streaming-text")).to_have_text(re.compile(r"\S+\s+\S+\s+\S+"))
+    reply = tabs[0].locator(".message.assistant")
+    expect(reply.locator(".body")).to_have_text(re.compile(r"\S+\s+\S+\s+\S+"))
     first.kill()
     reply_id = int(reply.get_attribute("data-message-id") or 0)
     assert live_state.reply_texts([reply_id])[reply_id] != NO_MODEL_REPLY
 
     worker_processes.start("replies", ONYX_BUILTIN_WORD_DELAY="0.01")
     for tab in tabs:
-        expect(tab.locator(".bubble.assistant")).to_have_attribute(
+        expect(tab.locator(".message.assistant")).to_have_attribute(
             "data-status", "done", timeout=30_000
         )
-        shown = tab.locator(".bubble.assistant .body").inner_text().strip()
+        shown = tab.locator(".message.assistant .body").inner_text().strip()
         assert shown.startswith("No language model is connected to this server")
         assert shown.endswith(NO_MODEL_REPLY.rsplit(" ", 2)[-1])
         assert tab.locator("[data-status=streaming], [data-status=pending]").count() == 0

@@ -2,17 +2,21 @@
 same bytes twice attach the file already there."""
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from django.test import Client
 
 from accounts.models import User
+from chats import selectors, services
 from chats.models import ChatSession
 from files.models import UserFile
 from onyx_site import live_state
 from tests.conftest import api_tokens, bearer
+from tests.factories import make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +128,36 @@ def test_bob_cannot_attach_from_a_page_to_alices_chat(
     )
     assert response.status_code == 404
     assert not UserFile.objects.for_user(bob).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_attached_at_the_same_moment_all_stay(
+    alice: User, alice_chat: ChatSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = make_file(owner=alice, name="first — 一.txt")
+    second = make_file(owner=alice, name="second — 二.txt")
+    first_attached = threading.Event()
+
+    def attach_first_elsewhere() -> None:
+        try:
+            chat = ChatSession.objects.for_user(alice).get(pk=alice_chat.pk)
+            services.attach_file(chat=chat, file=first)
+        finally:
+            connections.close_all()
+        first_attached.set()
+
+    reading = selectors.files_of_chat
+
+    def read_while_another_upload_attaches(user: User, chat: ChatSession) -> Any:
+        attached = list(reading(user, chat))
+        # Between this request's reading and its writing, another upload attaches and commits.
+        other = threading.Thread(target=attach_first_elsewhere)
+        other.start()
+        other.join()
+        return attached
+
+    monkeypatch.setattr(selectors, "files_of_chat", read_while_another_upload_attaches)
+    services.attach_file(chat=alice_chat, file=second)
+    if not first_attached.is_set():  # attaching read nothing first: the other one comes now
+        attach_first_elsewhere()
+    assert sorted(_attached(alice_chat)) == ["first — 一.txt", "second — 二.txt"]

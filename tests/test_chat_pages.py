@@ -1,11 +1,19 @@
 """The chat pages, server-rendered, work without JavaScript too."""
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
+from chats import selectors
 from chats.models import ChatMessage, ChatSession
-from tests.factories import add_message, make_chat
+from chats.replies import message_event
+from files.models import UserFile
+from tests.factories import add_message, make_chat, make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +48,9 @@ def test_history_escapes_user_text_and_renders_assistant_markdown(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **not bold**" in page
     assert "<script>alert(1)" not in page
     assert "<strong>bold</strong>" in page
-    assert "<img" not in page  # shown as text, never as a tag
-    assert 'class="highlight"' in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown as text, never as a tag
+    assert "<img src=x" not in page
+    assert '<code class="language-python">import os' in page
 
 
 def test_bob_gets_404_for_alices_chat_pages(bob_client: Client, alice_chat: ChatSession) -> None:
@@ -94,9 +103,7 @@ def test_rename_and_delete_with_confirmation(
 def test_search_page_finds_message_text(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:
-    ChatMessage.objects.create(
-        chat=alice_chat, owner=alice, role="user", content="recipes for sourdough bread"
-    )
+    add_message(alice_chat, "user", "recipes for sourdough bread")
     page = alice_client.get("/chats/", {"q": "sourdough"}).content.decode()
     assert "Alice&#x27;s plans" in page
     assert "sourdough bread" in page
@@ -115,3 +122,138 @@ def test_chat_pages_take_a_fixed_number_of_queries(
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
     with django_assert_max_num_queries(5):
         assert alice_client.get("/chats/").status_code == 200
+
+
+def test_the_sidebar_groups_chats_by_day_with_pinned_first(
+    alice_client: Client, alice: User
+) -> None:
+    now = timezone.now()
+    for title, days in (("Fresh", 0), ("Recent", 1), ("Week", 5), ("Ancient", 30)):
+        chat = ChatSession.objects.create(owner=alice, title=title)
+        ChatSession.objects.for_user(alice).filter(pk=chat.pk).update(
+            updated_at=now - timedelta(days=days)
+        )
+    ChatSession.objects.create(owner=alice, title="Pinned one", pinned=True)
+    ChatSession.objects.create(owner=alice, title="Hidden away", archived=True)
+    page = alice_client.get("/chats/sidebar/").content.decode()
+    labels = re.findall(r'<h2 class="group-label">([^<]+)</h2>', page)
+    names = re.findall(r'<span class="chat-name">([^<]+)</span>', page)
+    assert labels == ["Pinned", "Today", "Yesterday", "Previous 7 days", "Older"]
+    assert names == ["Pinned one", "Fresh", "Recent", "Week", "Ancient"]
+    archived = alice_client.get("/chats/", {"archived": "1"}).content.decode()
+    assert "Hidden away" in archived
+
+
+def test_pin_and_archive_without_javascript(
+    alice_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    response = alice_client.post(
+        f"/chats/{alice_chat.pk}/pin/", {"on": "true", "next": f"/chats/{alice_chat.pk}/"}
+    )
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_client.post(
+        f"/chats/{alice_chat.pk}/archive/", {"on": "true", "next": "https://x.example/"}
+    )
+    alice_chat.refresh_from_db()
+    assert alice_chat.pinned
+    assert alice_chat.archived
+    refused = alice_client.post(f"/chats/{alice_chat.pk}/pin/", {"on": "maybe"})
+    assert refused.status_code == 302
+    alice_chat.refresh_from_db()
+    assert alice_chat.pinned
+
+
+def test_bob_cannot_pin_archive_or_read_alices_bubbles(
+    bob_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    add_message(alice_chat, "user", "secret")
+    for path in ("pin/", "archive/"):
+        assert bob_client.post(f"/chats/{alice_chat.pk}/{path}", {"on": "true"}).status_code == 404
+    assert bob_client.get(f"/chats/{alice_chat.pk}/messages/").status_code == 404
+    assert bob_client.get(f"/chats/{alice_chat.pk}/rename/").status_code == 404
+    alice_chat.refresh_from_db()
+    assert not alice_chat.pinned
+    assert not alice_chat.archived
+
+
+def test_bubbles_come_as_the_page_renders_them(
+    alice_client: Client, alice: User, alice_chat: ChatSession
+) -> None:
+    first = add_message(alice_chat, "user", "1 <b>")
+    earlier = add_message(alice_chat, "assistant", "*one*")
+    second = add_message(alice_chat, "assistant", "**two** 🦉", parent=first)
+    shown = alice_client.get(f"/chats/{alice_chat.pk}/messages/").content.decode()
+    assert shown.count("<article") == 2
+    assert "1 &lt;b&gt;" in shown
+    assert f'id="message-{second.pk}"' in shown
+    assert "<strong>two</strong> 🦉" in shown
+    assert 'aria-label="Version 2 of 2" data-role="version-position">2/2<' in shown
+    # By id, any branch's message: the version not shown, for a tab switching to it.
+    only = alice_client.get(
+        f"/chats/{alice_chat.pk}/messages/", {"ids": f"{earlier.pk},x,²,{'9' * 30}"}
+    )
+    assert only.status_code == 200
+    assert only.content.decode().count("<article") == 1
+    assert f'id="message-{earlier.pk}"' in only.content.decode()
+    assert 'aria-label="Version 1 of 2" data-role="version-position">1/2<' in only.content.decode()
+
+
+def test_a_message_event_carries_the_bubble_the_page_shows(
+    alice: User, alice_chat: ChatSession
+) -> None:
+    reply = add_message(alice_chat, "assistant", "so far\r\n", status="streaming")
+    selectors.ready_to_show(alice, [reply])
+    event = message_event("message.created", reply)
+    assert event["html"] == render_to_string("chats/_message.html", {"message": reply})
+    # The text so far travels with its carriage return intact, for code-point offsets.
+    assert '<template data-role="source">so far&#13;\n</template>' in str(event["html"])
+    assert 'data-offset="8"' in str(event["html"])
+
+
+def test_the_rename_page_works_without_javascript(
+    alice_client: Client, alice_chat: ChatSession
+) -> None:
+    page = alice_client.get(f"/chats/{alice_chat.pk}/rename/").content.decode()
+    assert 'value="Alice&#x27;s plans"' in page
+    response = alice_client.post(
+        f"/chats/{alice_chat.pk}/rename/", {"title": "Ferien 🏖️", "return_to": "detail"}
+    )
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_chat.refresh_from_db()
+    assert alice_chat.title == "Ferien 🏖️"
+
+
+def test_the_model_page_works_without_javascript_and_keeps_what_is_not_posted(
+    alice_client: Client, alice_chat: ChatSession
+) -> None:
+    page = alice_client.get(f"/chats/{alice_chat.pk}/model/").content.decode()
+    assert 'data-role="chat-model"' in page
+    assert '<option value="builtin">Built-in assistant (Onyx Sessions)</option>' in page
+    alice_client.post(f"/chats/{alice_chat.pk}/model/", {"system_prompt": "Sois bref. 簡潔に"})
+    # The header's picker posts the model alone: the system prompt stays.
+    response = alice_client.post(f"/chats/{alice_chat.pk}/model/", {"model": "builtin"})
+    assert response["Location"] == f"/chats/{alice_chat.pk}/"
+    alice_chat.refresh_from_db()
+    assert (alice_chat.model, alice_chat.system_prompt) == ("builtin", "Sois bref. 簡潔に")
+    picker = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
+    assert 'value="builtin" class="menu-item model-option" aria-current="true"' in picker
+    assert "Sois bref. 簡潔に" in picker
+
+
+def test_the_attachments_fragment_shows_the_chats_files_with_their_state(
+    alice_client: Client, alice: User, alice_chat: ChatSession, bob_client: Client
+) -> None:
+    ready = make_file(owner=alice, name="hérons — 鷺.md", chunks=["text"])
+    waiting = make_file(owner=alice, name="later.pdf")
+    UserFile.objects.for_user(alice).filter(pk=waiting.pk).update(status="uploaded")
+    make_file(owner=alice, name="not attached.txt")
+    alice_chat.files.set([ready, waiting])
+    chips = alice_client.get(f"/chats/{alice_chat.pk}/attachments/").content.decode()
+    assert chips.count('class="file-chip"') == 2
+    assert "hérons — 鷺.md" in chips
+    assert 'data-status="uploaded"' in chips
+    assert "Waiting to be read" in chips
+    assert "Answering from 2 files" in chips
+    # Removing one without JavaScript posts the others.
+    assert f'name="use_files" value="{waiting.pk}"' in chips
+    assert bob_client.get(f"/chats/{alice_chat.pk}/attachments/").status_code == 404

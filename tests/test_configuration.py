@@ -2,6 +2,7 @@
 start-up with a message naming the variable."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def _python(*args: str, extra_env: dict[str, str]) -> subprocess.CompletedProces
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
 
@@ -88,3 +89,24 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_it(
     result = _python("-c", "import onyx_site.settings", extra_env={**PRODUCTION, **bad})
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr, result.stderr[-2000:]
+
+
+COLLECT_INTO = """
+import sys, django
+django.setup()
+from django.conf import settings
+settings.STATIC_ROOT = sys.argv[1]
+from django.core.management import call_command
+call_command("collectstatic", "--noinput", "-v0")
+"""
+
+
+def test_collected_modules_import_each_other_by_their_hashed_names(tmp_path: Path) -> None:
+    # A page loads hashed module URLs; an import of an unhashed name would load a second copy
+    # of the same module (a second socket, every toast twice).
+    result = _python("-c", COLLECT_INTO, str(tmp_path), extra_env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    chat_module = next(path for path in (tmp_path / "js").glob("chat.*.js"))
+    imports = [line for line in chat_module.read_text().splitlines() if line.startswith("import")]
+    assert imports
+    assert all(re.search(r'from "\./\w+\.[0-9a-f]{12}\.js";', line) for line in imports), imports

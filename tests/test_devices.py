@@ -68,8 +68,8 @@ def test_the_sessions_page_and_api_name_the_devices(alice: User) -> None:
     tokens = api_tokens(Client(HTTP_USER_AGENT=SAFARI_IPHONE), alice)
     page = browser.get("/account/sessions/").content.decode()
     assert 'data-role="device" title="Mozilla/5.0 (X11; Linux x86_64)' in page
-    assert ">Chrome on Linux</td>" in page
-    assert ">Safari on iPhone</td>" in page
+    assert ">Chrome on Linux</p>" in page
+    assert ">Safari on iPhone</p>" in page
     listed = Client().get("/api/auth/sessions/", headers=bearer(tokens["access"])).json()
     sessions = listed["results"] if isinstance(listed, dict) else listed
     assert sorted(s["device"] for s in sessions) == ["Chrome on Linux", "Safari on iPhone"]

@@ -15,8 +15,8 @@ OWNED_MODELS = {"ChatSession", "ChatMessage", "UserFile", "FileChunk"}
 ALLOWED_FILES = {"admin.py"}
 # Creating a row names its owner explicitly; that is not a lookup.
 ALLOWED_METHODS = {"for_user", "create", "bulk_create"}
-# Replacing what a relation holds is a write, given rows already scoped with for_user().
-RELATION_WRITES = {"set", "clear"}
+# Changing what a relation holds is a write, given rows already scoped with for_user().
+RELATION_WRITES = {"set", "add", "remove", "clear"}
 SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
 
 

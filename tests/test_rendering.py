@@ -3,11 +3,7 @@
 import re
 from html.parser import HTMLParser
 
-from chats.rendering import (
-    MAX_HIGHLIGHTED_CODE_CHARS,
-    render_assistant_markdown,
-    render_user_text,
-)
+from chats.rendering import render_assistant_markdown, render_user_text
 
 
 class _ElementCollector(HTMLParser):
@@ -46,17 +42,16 @@ def test_numbered_list_keeps_its_start() -> None:
     assert '<ol start="3">' in render_assistant_markdown("3. three\n4. four")
 
 
-def test_python_code_is_highlighted_with_css_classes() -> None:
+def test_code_is_marked_with_its_language_for_the_browser_to_highlight() -> None:
     html = render_assistant_markdown("```python\nif x:\n    import os\n```")
-    assert html.startswith('<pre class="highlight"><code>')
-    assert '<span class="k">if</span>' in html
-    assert '<span class="kn">import</span>' in html
-    assert "style=" not in html
+    assert html == '<pre><code class="language-python">if x:\n    import os\n</code></pre>\n'
 
 
-def test_code_in_an_unknown_language_is_escaped_plain_text() -> None:
+def test_code_in_any_language_is_escaped_plain_text() -> None:
     html = render_assistant_markdown("```nosuchlang\n<b>x</b> & y\n```")
-    assert '<pre class="highlight"><code>&lt;b&gt;x&lt;/b&gt; &amp; y\n</code></pre>' in html
+    assert (
+        '<pre><code class="language-nosuchlang">&lt;b&gt;x&lt;/b&gt; &amp; y\n</code></pre>' in html
+    )
 
 
 def test_code_without_a_language_is_escaped_plain_text() -> None:
@@ -65,12 +60,29 @@ def test_code_without_a_language_is_escaped_plain_text() -> None:
     assert [tag for tag, _ in elements_of(html)] == ["pre", "code"]
 
 
-def test_code_past_the_highlighting_budget_is_shown_plain() -> None:
-    long_code = "x = 1\n" * (MAX_HIGHLIGHTED_CODE_CHARS // 6 + 1)
-    html = render_assistant_markdown(f"```python\n{long_code}```\n\n```python\nimport os\n```")
-    plain, highlighted = html.split("</pre>")[:2]
-    assert plain == f'<pre class="highlight"><code>{long_code}</code>'
-    assert '<span class="kn">import</span>' in highlighted
+def test_a_quote_in_the_language_name_cannot_leave_the_class_attribute() -> None:
+    html = render_assistant_markdown('```x"onmouseover="alert(1)\ncode\n```')
+    assert elements_of(html)[1] == ("code", {"class": 'language-x"onmouseover="alert(1)'})
+
+
+def test_an_image_becomes_a_link_to_it_and_is_never_loaded() -> None:
+    html = render_assistant_markdown('![a *chart*](https://example.com/c.png "Sales")')
+    assert "img" not in [tag for tag, _ in elements_of(html)]
+    assert elements_of(html)[1] == (
+        "a",
+        {
+            "href": "https://example.com/c.png",
+            "title": "Sales",
+            "rel": "noopener noreferrer nofollow",
+        },
+    )
+    assert "<em>chart</em>" in html
+
+
+def test_an_image_inside_a_link_keeps_only_its_words() -> None:
+    html = render_assistant_markdown("[![logo](https://example.com/l.png)](https://example.com)")
+    assert [tag for tag, _ in elements_of(html)] == ["p", "a"]
+    assert ">logo</a>" in html
 
 
 def test_script_tag_in_markdown_is_not_a_tag() -> None:
@@ -106,9 +118,18 @@ def test_javascript_links_get_no_href() -> None:
     assert "javascript" not in schemes
 
 
-def test_link_schemes_outside_the_allow_list_lose_their_href() -> None:
-    html = render_assistant_markdown("[call](tel:123) [data](ftp://example.com/x)")
+def test_link_schemes_outside_the_allow_list_stay_text() -> None:
+    html = render_assistant_markdown(
+        "[call](tel:123) [data](ftp://example.com/x) [d](data:text/html,x) ![i](data:image/png;a)"
+    )
     assert all("href" not in attributes for _, attributes in elements_of(html))
+    assert "[call](tel:123)" in html
+
+
+def test_relative_links_are_kept() -> None:
+    html = render_assistant_markdown("[files](/files/) [top](#top)")
+    hrefs = [attributes.get("href") for tag, attributes in elements_of(html) if tag == "a"]
+    assert hrefs == ["/files/", "#top"]
 
 
 def test_links_open_normally_with_a_safe_rel() -> None:

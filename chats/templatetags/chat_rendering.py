@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from chats.rendering import render_assistant_markdown
@@ -10,3 +11,10 @@ register = template.Library()
 def assistant_markdown(text: str) -> SafeString:
     """Markdown rendered and sanitised by chats.rendering, so safe to insert as HTML."""
     return mark_safe(render_assistant_markdown(text))  # noqa: S308
+
+
+@register.filter
+def source_text(text: str) -> SafeString:
+    """Text escaped for an HTML element's content, carriage returns included: a browser would
+    turn a raw CR into a line feed and shift every code-point offset after it."""
+    return mark_safe(escape(text).replace("\r", "&#13;"))  # noqa: S308

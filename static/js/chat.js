@@ -1,203 +1,71 @@
-// The chat page: sending through the API, and live updates of the history.
+// The chat page: sending through the API, live updates of the history (one branch of the
+// conversation at a time), replies rendered as Markdown while they stream, editing a message and
+// switching between its versions, the composer and the scrolling.
 import { onLiveEvent, reportSessionEnded, sendLive, showToast } from "./live.js";
+import { enhanceBody, renderInto } from "./markdown.js";
+import { apiRequest, copyWithFeedback, errorText } from "./ui.js";
 
 const chat = document.getElementById("chat");
 const chatId = Number(chat.dataset.chatId);
 const apiUrl = chat.dataset.api;
+const chatApiUrl = chat.dataset.chatApi;
+const fragmentUrl = chat.dataset.fragment;
+const scroller = document.getElementById("scroller");
 const history = document.getElementById("history");
 const composer = document.getElementById("composer");
 const textarea = composer.querySelector("textarea");
 const composerError = composer.querySelector("[data-role=composer-error]");
+const sendButton = composer.querySelector("[data-role=send]");
+const stopButton = composer.querySelector("[data-role=stop]");
+const jumpButton = document.getElementById("scroll-latest");
 const typing = document.getElementById("typing");
-const csrfToken = composer.querySelector("[name=csrfmiddlewaretoken]").value;
 const sendWithCtrl = document.documentElement.dataset.sendShortcut === "ctrl_enter";
+const UNFINISHED = ["pending", "streaming"];
 
-async function api(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken, Accept: "application/json" },
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 401 || response.status === 403) {
-    reportSessionEnded(data.detail);
-  }
-  return { ok: response.ok, status: response.status, data };
+// ---- Scrolling: follow the newest text unless the reader scrolled up -------------------
+const NEAR_BOTTOM_PX = 80;
+let followLatest = true;
+
+function nearBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
 }
 
-function errorText(data) {
-  if (data.errors) return Object.values(data.errors).flat().join(" ");
-  return data.detail || "Something went wrong. Try again.";
+function scrollToLatest(smooth = false) {
+  scroller.scrollTo({ top: scroller.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+  followLatest = true;
+  jumpButton.hidden = true;
 }
 
-function button(action, label, extra = {}) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.className = "small";
-  element.dataset.action = action;
-  element.textContent = label;
-  Object.assign(element.dataset, extra.data || {});
-  if (extra.aria) element.setAttribute("aria-label", extra.aria);
-  return element;
+// Only the reader scrolling up stops the following; text growing below never does.
+let lastScrollTop = scroller.scrollTop;
+scroller.addEventListener("scroll", () => {
+  const wentUp = scroller.scrollTop < lastScrollTop - 1;
+  lastScrollTop = scroller.scrollTop;
+  followLatest = wentUp ? nearBottom() : followLatest || nearBottom();
+  jumpButton.hidden = followLatest || nearBottom();
+}, { passive: true });
+jumpButton.addEventListener("click", () => scrollToLatest(true));
+new ResizeObserver(() => {
+  if (followLatest) scrollToLatest();
+  else jumpButton.hidden = nearBottom();
+}).observe(history);
+
+// Keeps `element` where it is on screen while `change()` rewrites what is around it (another
+// version of a message shown above the reader, say).
+async function keepInPlace(element, change, find) {
+  const before = element?.getBoundingClientRect().top;
+  await change();
+  const after = find()?.getBoundingClientRect().top;
+  if (before === undefined || after === undefined) return;
+  scroller.scrollTop += after - before;
+  followLatest = nearBottom();
 }
 
-function hiddenInput(name, value) {
-  return Object.assign(document.createElement("input"), { type: "hidden", name, value: String(value) });
-}
-
-// The "‹ 2/3 ›" switcher: plain forms, as the server renders them.
-function buildVersions(message) {
-  if (!message.sibling_count || message.sibling_count < 2) return null;
-  const nav = document.createElement("nav");
-  nav.className = "versions";
-  nav.dataset.role = "versions";
-  nav.setAttribute("aria-label", "Versions of this message");
-  const target = (offset) => message.sibling_ids[message.sibling_index + offset];
-  const form = (id, label, symbol) => {
-    const element = Object.assign(document.createElement("form"), {
-      method: "post", action: `/chats/${chatId}/branch/`, className: "inline",
-    });
-    const submit = Object.assign(document.createElement("button"), {
-      type: "submit", className: "small", textContent: symbol, disabled: id === undefined,
-    });
-    submit.setAttribute("aria-label", label);
-    submit.dataset.branchTo = id ?? "";
-    element.append(hiddenInput("csrfmiddlewaretoken", csrfToken), hiddenInput("message_id", id ?? ""), submit);
-    return element;
-  };
-  const position = Object.assign(document.createElement("span"), {
-    textContent: `${message.sibling_index + 1}/${message.sibling_count}`,
-  });
-  position.dataset.role = "version-position";
-  nav.append(form(target(-1), "Previous version", "‹"), position, form(target(1), "Next version", "›"));
-  return nav;
-}
-
-function buildEditForm(message) {
-  const details = Object.assign(document.createElement("details"), { className: "edit-message" });
-  details.dataset.role = "edit";
-  const form = Object.assign(document.createElement("form"), {
-    method: "post", action: `/chats/${chatId}/messages/${message.id}/edit/`,
-  });
-  const text = Object.assign(document.createElement("textarea"), {
-    name: "content", rows: 3, maxLength: 32000, value: message.content,
-  });
-  text.setAttribute("aria-label", "Edited message");
-  const submit = Object.assign(document.createElement("button"), {
-    type: "submit", textContent: "Send edited message",
-  });
-  form.append(hiddenInput("csrfmiddlewaretoken", csrfToken), text, submit);
-  details.append(Object.assign(document.createElement("summary"), { textContent: "Edit" }), form);
-  return details;
-}
-
-// Mirrors templates/chats/_message.html.
-function buildBubble(message) {
-  const finished = ["done", "stopped", "failed"].includes(message.status);
-  const bubble = document.createElement("article");
-  bubble.className = `bubble ${message.role} status-${message.status}`;
-  bubble.id = `message-${message.id}`;
-  bubble.dataset.messageId = message.id;
-  bubble.dataset.role = message.role;
-  bubble.dataset.status = message.status;
-  bubble.dataset.parentId = message.parent_id ?? "";
-  bubble.dataset.siblingIndex = message.sibling_index ?? 0;
-  bubble.dataset.siblingCount = message.sibling_count ?? 1;
-  const body = document.createElement("div");
-  body.className = "body";
-  if (message.role === "assistant" && !finished) {
-    const text = document.createElement("div");
-    text.className = "streaming-text";
-    text.textContent = message.content || "";
-    body.appendChild(text);
-    bubble.dataset.offset = String(codePoints(message.content || ""));
-  } else {
-    body.innerHTML = message.html; // rendered and sanitised on the server
-  }
-  bubble.appendChild(body);
-  if (message.citations && message.citations.length) {
-    const list = document.createElement("ol");
-    list.className = "citations";
-    list.dataset.role = "citations";
-    for (const cite of message.citations) {
-      const item = document.createElement("li");
-      item.value = cite.n;
-      // A deleted file's citation has no url: it says so instead of leading to a 404.
-      const link = Object.assign(document.createElement(cite.url ? "a" : "span"), {
-        textContent: cite.url ? cite.file_name : `${cite.file_name} (deleted)`, title: cite.passage,
-      });
-      if (cite.url) link.href = cite.url;
-      else item.dataset.deleted = "true";
-      item.appendChild(link);
-      list.appendChild(item);
-    }
-    bubble.appendChild(list);
-  }
-  if (message.status === "failed") {
-    const error = document.createElement("p");
-    error.className = "error-text";
-    error.setAttribute("role", "alert");
-    error.textContent = message.error || "The reply failed.";
-    bubble.appendChild(error);
-  }
-  if (message.status === "stopped") {
-    const note = document.createElement("p");
-    note.className = "muted small";
-    note.textContent = "Stopped.";
-    bubble.appendChild(note);
-  }
-  const versions = buildVersions(message);
-  if (versions) bubble.appendChild(versions);
-  if (message.role === "user") bubble.appendChild(buildEditForm(message));
-  if (message.role === "assistant") {
-    const tools = document.createElement("div");
-    tools.className = "tools";
-    const stop = button("stop", "Stop");
-    stop.hidden = finished;
-    const rest = [
-      button("copy", "Copy"),
-      button("regenerate", "Regenerate"),
-      button("feedback", "Good", { data: { value: "1" }, aria: "Good reply" }),
-      button("feedback", "Bad", { data: { value: "-1" }, aria: "Bad reply" }),
-    ];
-    for (const element of rest) {
-      element.hidden = !finished;
-      if (element.dataset.value && Number(element.dataset.value) === message.feedback) {
-        element.classList.add("chosen");
-      }
-      element.setAttribute("aria-pressed", element.classList.contains("chosen") ? "true" : "false");
-    }
-    tools.append(stop, ...rest);
-    if (message.model_name) {
-      const model = document.createElement("span");
-      model.className = "muted small model";
-      model.textContent = message.model_name;
-      tools.appendChild(model);
-    }
-    bubble.appendChild(tools);
-  }
-  return bubble;
-}
-
-function placeBubble(message) {
-  history.querySelector("[data-role=empty]")?.remove();
-  const existing = document.getElementById(`message-${message.id}`);
-  const bubble = buildBubble(message);
-  if (existing) {
-    existing.replaceWith(bubble);
-  } else {
-    const later = [...history.querySelectorAll("[data-message-id]")].find(
-      (other) => Number(other.dataset.messageId) > message.id,
-    );
-    history.insertBefore(bubble, later || null);
-  }
-  return bubble;
-}
-
-function scrollToEnd() {
-  window.scrollTo({ top: document.body.scrollHeight });
-}
+// ---- Replies being written --------------------------------------------------------------
+// Per streaming reply: its text so far (as the server counts it, in code points), the nodes of
+// its last render, and whether it needs rendering at the next frame.
+const streams = new Map();
+let frameAsked = false;
 
 // Offsets count Unicode code points (as the server does), never UTF-16 units or bytes.
 function codePoints(text) {
@@ -210,152 +78,316 @@ function dropCodePoints(text, count) {
   return count <= 0 ? text : Array.from(text).slice(count).join("");
 }
 
+// Re-render streaming Markdown at most once per animation frame, however many deltas came.
+function renderSoon(stream) {
+  stream.dirty = true;
+  if (frameAsked) return;
+  frameAsked = true;
+  requestAnimationFrame(() => {
+    frameAsked = false;
+    for (const each of streams.values()) if (each.dirty) renderStream(each);
+  });
+}
+
+function renderStream(stream) {
+  stream.dirty = false;
+  const bubble = document.getElementById(`message-${stream.id}`);
+  if (!bubble) return;
+  bubble.querySelector("[data-role=thinking]")?.remove();
+  renderInto(bubble.querySelector(".body"), stream.text, stream.memory);
+}
+
+function streamFor(bubble) {
+  const id = Number(bubble.dataset.messageId);
+  let stream = streams.get(id);
+  if (!stream) {
+    const source = bubble.querySelector("template[data-role=source]");
+    stream = { id, text: source ? source.content.textContent : "", memory: {}, dirty: false };
+    streams.set(id, stream);
+  }
+  return stream;
+}
+
+/** The text of a reply as streamed so far (its Markdown source), or null. */
+export function streamedText(messageId) {
+  return streams.get(Number(messageId))?.text ?? null;
+}
+
+// ---- Bubbles: always the server's templates/chats/_message.html ---------------------------
+function parseBubble(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content.querySelector("article.message");
+}
+
+function isUnfinished(bubble) {
+  return UNFINISHED.includes(bubble.dataset.status);
+}
+
+function prepare(bubble) {
+  if (bubble.dataset.role !== "assistant") return bubble;
+  const body = bubble.querySelector(".body");
+  if (isUnfinished(bubble)) {
+    const stream = streamFor(bubble);
+    renderInto(body, stream.text, stream.memory);
+  } else {
+    enhanceBody(body);
+  }
+  return bubble;
+}
+
+function shownBubbles() {
+  return [...history.querySelectorAll("article.message")];
+}
+
+// Messages this page heard of that belong to a branch it does not show: their deltas are not
+// fetched for, until a chat.branch shows them.
+const offBranch = new Set();
+
+// A message continues the branch shown when its parent is the last message shown (or, in an
+// empty chat, when it has none); any other message belongs to another branch.
+function continuesBranch(bubble) {
+  const shown = shownBubbles();
+  const last = shown[shown.length - 1];
+  return bubble.dataset.parentId === (last ? last.dataset.messageId : "");
+}
+
+// The server's bubble for a message, reconciled with the one on the page, if any: a reply this
+// page streams keeps its node and takes the server's text only when it is further along; a
+// reply that just finished keeps its streamed DOM when that is the same, so nothing moves.
+function adopt(fresh, existing) {
+  const id = Number(fresh.dataset.messageId);
+  offBranch.delete(id);
+  if (!existing) streams.delete(id);
+  const stream = streams.get(id);
+  if (existing && stream && isUnfinished(fresh)) {
+    const serverOffset = Number(fresh.dataset.offset || 0);
+    if (serverOffset > Number(existing.dataset.offset || 0)) {
+      stream.text = fresh.querySelector("template[data-role=source]")?.content.textContent ?? stream.text;
+      existing.dataset.offset = String(serverOffset);
+      renderSoon(stream);
+    }
+    return existing;
+  }
+  if (existing && stream) {
+    if (stream.dirty) renderStream(stream);
+    streams.delete(id);
+    prepare(fresh);
+    const streamed = existing.querySelector(".body");
+    const finished = fresh.querySelector(".body");
+    if (streamed.isEqualNode(finished)) finished.replaceWith(streamed);
+    return fresh;
+  }
+  if (!isUnfinished(fresh)) streams.delete(id);
+  return prepare(fresh);
+}
+
+function placeBubble(html) {
+  const fresh = parseBubble(html);
+  if (!fresh) return null;
+  const existing = document.getElementById(`message-${fresh.dataset.messageId}`);
+  let placed = null;
+  if (existing) {
+    placed = adopt(fresh, existing);
+    if (placed !== existing) existing.replaceWith(placed);
+  } else if (continuesBranch(fresh)) {
+    history.querySelector("[data-role=empty]")?.remove();
+    placed = history.appendChild(adopt(fresh, null));
+  } else {
+    offBranch.add(Number(fresh.dataset.messageId));
+  }
+  updateComposer();
+  return placed;
+}
+
+async function fetchBubbles(ids) {
+  const url = ids ? `${fragmentUrl}?ids=${ids.join(",")}` : fragmentUrl;
+  const response = await fetch(url, { headers: { Accept: "text/html" } });
+  if (!response.ok) return null;
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  return [...template.content.querySelectorAll("article.message")];
+}
+
+async function refreshMessages(ids) {
+  for (const bubble of (await fetchBubbles(ids)) || []) placeBubble(bubble.outerHTML);
+}
+
+// The branch shown, as the server renders it now (after missed events, say).
+async function reloadHistory() {
+  const bubbles = await fetchBubbles(null);
+  if (bubbles === null) return;
+  streams.clear();
+  offBranch.clear();
+  history.replaceChildren(...bubbles.map((bubble) => adopt(bubble, null)));
+  updateComposer();
+  scrollToLatest();
+}
+
+// ---- Branches: which version of each message is shown ----------------------------------------
+// `chat.branch`, from any tab: everything after `fork_parent_id` (from the top when it is null)
+// becomes the messages of `path`. While the page brings them in, this chat's later events wait,
+// so each one lands on the branch it belongs to, in seq order.
+let branchWork = null;
+const waitingEvents = [];
+
+function handleChatEvent(event) {
+  if (branchWork) {
+    waitingEvents.push(event);
+    return;
+  }
+  if (event.type !== "chat.branch") {
+    applyChatEvent(event);
+    return;
+  }
+  branchWork = showBranch(event)
+    .catch(() => reloadHistory())
+    .finally(() => {
+      branchWork = null;
+      event.settled?.();
+      while (!branchWork && waitingEvents.length) handleChatEvent(waitingEvents.shift());
+    });
+}
+
+async function showBranch({ fork_parent_id: forkParent, path }) {
+  const shown = shownBubbles();
+  const start = forkParent === null
+    ? 0
+    : shown.findIndex((bubble) => Number(bubble.dataset.messageId) === forkParent) + 1;
+  if (start === 0 && forkParent !== null) {
+    await reloadHistory(); // the fork is above the messages this page shows
+    return;
+  }
+  const replaced = shown.slice(start);
+  const alreadyShown = replaced.length === path.length
+    && replaced.every((bubble, n) => Number(bubble.dataset.messageId) === path[n]);
+  if (alreadyShown) return; // this tab asked for it, or heard of it first
+  const bubbles = path.length ? await fetchBubbles(path) : [];
+  if (bubbles === null) throw new Error("The messages of this version could not be read.");
+  // A path cut to its newest messages does not reach the fork: take the branch as a whole.
+  const forkId = forkParent === null ? "" : String(forkParent);
+  if (bubbles.length && bubbles[0].dataset.parentId !== forkId) {
+    await reloadHistory();
+    return;
+  }
+  const kept = new Map();
+  for (const bubble of shownBubbles().slice(start)) {
+    const id = Number(bubble.dataset.messageId);
+    kept.set(id, bubble);
+    bubble.remove();
+    if (!path.includes(id)) {
+      streams.delete(id);
+      offBranch.add(id);
+    }
+  }
+  history.querySelector("[data-role=empty]")?.remove();
+  for (const fresh of bubbles) {
+    history.appendChild(adopt(fresh, kept.get(Number(fresh.dataset.messageId)) ?? null));
+  }
+  updateComposer();
+}
+
+// This tab's own change of branch, shown as soon as the API answers; the chat.branch event
+// every tab gets for it then finds it shown already. Resolves once it is on the page.
+function showBranchNow(branch) {
+  return new Promise((resolve) => {
+    handleChatEvent({ type: "chat.branch", ...branch, settled: resolve });
+  });
+}
+
 // Deltas carry the offset they start at, so a repeat or an overlap with the text the page
 // was rendered with is trimmed instead of doubled. A delta with `reset` replaces the text: the
 // reply restarted after its writer was interrupted.
 function applyDelta(event) {
-  let bubble = document.getElementById(`message-${event.message_id}`);
+  const bubble = document.getElementById(`message-${event.message_id}`);
   if (!bubble) {
-    bubble = placeBubble({ id: event.message_id, role: "assistant", status: "streaming", content: "" });
+    // Its text so far includes this delta; a reply on a branch not shown is left alone.
+    if (!offBranch.has(event.message_id)) refreshMessages([event.message_id]);
+    return;
   }
-  const text = bubble.querySelector(".streaming-text");
-  if (!text) return; // already completed
+  if (!isUnfinished(bubble)) return; // already completed
+  if (bubble.dataset.status === "pending") bubble.dataset.status = "streaming";
+  bubble.classList.replace("status-pending", "status-streaming");
+  const stream = streamFor(bubble);
   if (event.reset) {
-    const hadText = text.textContent !== "";
-    text.textContent = event.delta;
+    const hadText = stream.text !== "";
+    stream.text = event.delta;
     bubble.dataset.offset = String(codePoints(event.delta));
     if (hadText && !bubble.querySelector("[data-role=restarted]")) {
       const note = Object.assign(document.createElement("p"), {
-        className: "muted small",
+        className: "restarted",
         textContent: "This reply restarted after an interruption.",
       });
       note.dataset.role = "restarted";
-      text.after(note);
+      bubble.querySelector(".body").after(note);
     }
-    scrollToEnd();
+    renderSoon(stream);
     return;
   }
   const have = Number(bubble.dataset.offset || 0);
   const offset = typeof event.offset === "number" ? event.offset : have;
   if (offset > have) {
-    refreshMessage(event.message_id); // cannot happen with events in seq order; be safe
+    refreshMessages([event.message_id]); // cannot happen with events in seq order; be safe
     return;
   }
   const fresh = dropCodePoints(event.delta, have - offset);
   if (fresh) {
-    text.textContent += fresh;
+    stream.text += fresh;
     bubble.dataset.offset = String(have + codePoints(fresh));
-    scrollToEnd();
+    renderSoon(stream);
   }
 }
 
-async function refreshMessage(messageId) {
-  const response = await fetch(`${apiUrl}${messageId}/`, { headers: { Accept: "application/json" } });
-  if (response.ok) placeBubble(await response.json());
+// ---- The composer: Send, or Stop while a reply is being written -----------------------------
+function writingReply() {
+  const replies = history.querySelectorAll(".message.assistant[data-status=pending], .message.assistant[data-status=streaming]");
+  return replies.length ? replies[replies.length - 1] : null;
 }
 
-async function reloadHistory() {
-  const response = await fetch(`${apiUrl}?page_size=200`, { headers: { Accept: "application/json" } });
-  if (!response.ok) return;
-  const page = await response.json();
-  history.replaceChildren();
-  for (const message of page.results.reverse()) placeBubble(message);
+function updateComposer() {
+  const writing = writingReply();
+  stopButton.hidden = !writing;
+  sendButton.hidden = Boolean(writing);
 }
 
-// Another branch is shown (an edit, a regeneration or a switch, in any tab): take the history
-// as the server renders it, version switchers and edit forms included. A page rendered before
-// the newest chat.branch (its data-last-seq is older) is stale: ask again.
-let branchSeq = 0;
-let branchFetching = false;
-async function showBranchFromServer(seq) {
-  branchSeq = Math.max(branchSeq, seq || 0);
-  if (branchFetching) return;
-  branchFetching = true;
-  try {
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
-      if (!response.ok) return;
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = page.getElementById("history");
-      const renderedAt = Number(page.getElementById("chat")?.dataset.lastSeq || 0);
-      if (!fresh) return;
-      if (renderedAt < branchSeq) continue;
-      history.replaceChildren(...fresh.childNodes);
-      // A reply may have moved on while the page was on its way: take its state now.
-      for (const bubble of history.querySelectorAll("[data-status=pending], [data-status=streaming]")) {
-        refreshMessage(bubble.dataset.messageId);
-      }
-      return;
-    }
-  } finally {
-    branchFetching = false;
-  }
+function showComposerError(text) {
+  composer.querySelectorAll("[data-role=server-error]").forEach((element) => element.remove());
+  composerError.textContent = text;
+  composerError.hidden = !text;
 }
 
-onLiveEvent((event) => {
-  if (event.type === "resync") {
-    reloadHistory();
-    return;
-  }
-  if (event.type === "chat.deleted" && event.chat_id === chatId) {
-    composer.querySelectorAll("textarea, button").forEach((element) => { element.disabled = true; });
-    showToast("This chat was deleted in another tab.", "error", "/chats/");
-    return;
-  }
-  if (event.type === "chat.updated" && event.chat.id === chatId) {
-    document.querySelector("[data-testid=chat-title]").textContent = event.chat.title || "New chat";
-    return;
-  }
-  if (event.chat_id !== chatId) return;
-  switch (event.type) {
-    case "message.created": {
-      // A message that follows the last one shown continues the branch; any other starts
-      // another branch, which chat.branch brings in.
-      const shown = [...history.querySelectorAll("[data-message-id]")].pop();
-      const follows = shown ? Number(shown.dataset.messageId) : null;
-      if ((event.message.parent_id ?? null) !== follows) break;
-      if (!document.getElementById(`message-${event.message.id}`)) placeBubble(event.message);
-      scrollToEnd();
-      break;
-    }
-    case "message.delta":
-      applyDelta(event);
-      break;
-    case "message.completed":
-    case "message.failed":
-    case "message.updated":
-      placeBubble(event.message);
-      break;
-    case "chat.branch":
-      showBranchFromServer(event.seq);
-      break;
-    case "typing":
-      if (event.who !== "user") typing.hidden = !event.on;
-      break;
-    default:
-      break;
-  }
-});
-
+let sending = false;
 async function send() {
   const content = textarea.value;
   if (!content.trim()) {
-    composerError.textContent = "Write a message first.";
-    composerError.hidden = false;
+    showComposerError("Write a message first.");
     return;
   }
-  composerError.hidden = true;
-  const clientId = crypto.randomUUID();
-  const result = await api(apiUrl, { content, client_id: clientId });
-  if (!result.ok) {
-    composerError.textContent = errorText(result.data);
-    composerError.hidden = false;
-    return;
+  if (sending || writingReply()) return;
+  sending = true;
+  sendButton.disabled = true;
+  showComposerError("");
+  try {
+    const result = await apiRequest(apiUrl, { body: { content, client_id: crypto.randomUUID() } });
+    if (result.status === 401) reportSessionEnded(result.data.detail);
+    if (!result.ok) {
+      showComposerError(errorText(result.data));
+      return;
+    }
+    textarea.value = "";
+    resizeComposer();
+    const missing = [result.data.user_message.id, result.data.reply.id].filter(
+      (id) => !document.getElementById(`message-${id}`),
+    );
+    if (missing.length) await refreshMessages(missing);
+    scrollToLatest();
+  } catch {
+    showComposerError("The message could not be sent. Check your connection and try again.");
+  } finally {
+    sending = false;
+    sendButton.disabled = false;
+    updateComposer();
   }
-  textarea.value = "";
-  placeBubble(result.data.user_message);
-  if (!document.getElementById(`message-${result.data.reply.id}`)) placeBubble(result.data.reply);
-  scrollToEnd();
 }
 
 composer.addEventListener("submit", (event) => {
@@ -363,49 +395,275 @@ composer.addEventListener("submit", (event) => {
   send();
 });
 
-let lastTypingPing = 0;
+stopButton.addEventListener("click", async () => {
+  const reply = writingReply();
+  if (!reply) return;
+  stopButton.disabled = true;
+  const result = await apiRequest(`${apiUrl}${reply.dataset.messageId}/stop/`);
+  stopButton.disabled = false;
+  if (!result.ok) showToast(errorText(result.data), "error");
+});
+
+// Enter sends (or Ctrl+Enter, as the account chose), in the composer and in a message's editor.
+function wantsSend(event) {
+  if (event.key !== "Enter" || event.isComposing) return false;
+  return sendWithCtrl ? event.ctrlKey || event.metaKey : !event.shiftKey;
+}
+
 textarea.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || event.isComposing) return;
-  const wantsSend = sendWithCtrl ? event.ctrlKey || event.metaKey : !event.shiftKey;
-  if (wantsSend) {
+  if (wantsSend(event)) {
     event.preventDefault();
     send();
   }
 });
+
+// Browsers without `field-sizing: content` get the same growth from here.
+const growsByItself = CSS.supports("field-sizing", "content");
+function fitToText(field, maxPx) {
+  if (growsByItself) return;
+  field.style.height = "auto";
+  field.style.height = `${Math.min(field.scrollHeight, maxPx)}px`;
+}
+
+function resizeComposer() {
+  fitToText(textarea, 192);
+}
+
+let lastTypingPing = 0;
 textarea.addEventListener("input", () => {
+  resizeComposer();
+  if (!composerError.hidden && textarea.value.trim()) showComposerError("");
   if (Date.now() - lastTypingPing > 3000) {
     lastTypingPing = Date.now();
     sendLive({ type: "typing", chat_id: chatId, on: true });
   }
 });
 
-history.addEventListener("click", async (event) => {
-  const control = event.target.closest("button[data-action]");
-  if (!control) return;
-  const bubble = control.closest("[data-message-id]");
-  const messageId = bubble.dataset.messageId;
-  const action = control.dataset.action;
-  if (action === "copy") {
-    await navigator.clipboard.writeText(bubble.querySelector(".body").innerText);
-    showToast("Copied.");
+// ---- Editing a sent message: a new version of it, sent again -------------------------------
+function editorOf(bubble) {
+  return bubble.querySelector("details[data-role=edit]");
+}
+
+function openEditor(bubble) {
+  for (const other of history.querySelectorAll("details[data-role=edit][open]")) {
+    if (other !== editorOf(bubble)) closeEditor(other.closest("article.message"));
+  }
+  const editor = editorOf(bubble);
+  const field = editor.querySelector("textarea");
+  editor.open = true;
+  fitToText(field, 320);
+  field.focus();
+  field.setSelectionRange(field.value.length, field.value.length);
+}
+
+function closeEditor(bubble) {
+  const editor = editorOf(bubble);
+  if (!editor) return;
+  const field = editor.querySelector("textarea");
+  field.value = field.defaultValue;
+  editor.querySelector("[data-role=edit-error]").hidden = true;
+  editor.open = false;
+  bubble.querySelector("[data-action=edit]")?.focus({ preventScroll: true });
+}
+
+async function sendEdit(bubble) {
+  const editor = editorOf(bubble);
+  const field = editor.querySelector("textarea");
+  const error = editor.querySelector("[data-role=edit-error]");
+  const save = editor.querySelector("[data-role=save-edit]");
+  const showError = (text) => {
+    error.textContent = text;
+    error.hidden = !text;
+  };
+  if (!field.value.trim()) {
+    showError("Write a message first.");
     return;
   }
-  let body;
-  if (action === "feedback") {
-    const value = Number(control.dataset.value);
-    body = { value: control.classList.contains("chosen") ? null : value };
+  save.disabled = true;
+  showError("");
+  try {
+    const result = await apiRequest(`${apiUrl}${bubble.dataset.messageId}/edit/`, {
+      body: { content: field.value, client_id: crypto.randomUUID() },
+    });
+    if (result.status === 401) reportSessionEnded(result.data.detail);
+    if (!result.ok) {
+      showError(errorText(result.data));
+      return;
+    }
+    const { user_message: question, reply } = result.data;
+    await showBranchNow({ fork_parent_id: question.parent_id, path: [question.id, reply.id] });
+    scrollToLatest();
+  } catch {
+    showError("The edit could not be sent. Check your connection and try again.");
+  } finally {
+    save.disabled = false;
   }
-  const result = await api(`${apiUrl}${messageId}/${action}/`, body);
-  if (!result.ok) {
-    showToast(errorText(result.data), "error");
-    return;
-  }
-  if (action === "regenerate") {
-    bubble.remove();
-    placeBubble(result.data);
-  } else if (action === "feedback") {
-    placeBubble(result.data);
+}
+
+history.addEventListener("submit", (event) => {
+  const bubble = event.target.closest("article.message");
+  if (!bubble || !event.target.closest("details[data-role=edit]")) return;
+  event.preventDefault();
+  sendEdit(bubble);
+});
+
+history.addEventListener("keydown", (event) => {
+  const field = event.target.closest("details[data-role=edit] textarea");
+  if (!field) return;
+  const bubble = field.closest("article.message");
+  if (event.key === "Escape") {
+    event.preventDefault();
+    event.stopPropagation();
+    closeEditor(bubble);
+  } else if (wantsSend(event)) {
+    event.preventDefault();
+    sendEdit(bubble);
   }
 });
 
-scrollToEnd();
+history.addEventListener("input", (event) => {
+  const field = event.target.closest("details[data-role=edit] textarea");
+  if (field) fitToText(field, 320);
+});
+
+// ---- Actions on a message ------------------------------------------------------------------
+async function sourceOf(bubble) {
+  const streamed = streamedText(bubble.dataset.messageId);
+  if (streamed !== null) return streamed;
+  const response = await fetch(`${apiUrl}${bubble.dataset.messageId}/`, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error("The message could not be read.");
+  return (await response.json()).content;
+}
+
+const messageActions = {
+  copy: (bubble, control) => copyWithFeedback(control, sourceOf(bubble)),
+  "copy-code": (bubble, control) => {
+    const code = control.closest(".code-block").querySelector("code");
+    return copyWithFeedback(control, code.textContent);
+  },
+  edit: (bubble) => openEditor(bubble),
+  "cancel-edit": (bubble) => closeEditor(bubble),
+  regenerate: async (bubble, control) => {
+    control.disabled = true;
+    const result = await apiRequest(`${apiUrl}${bubble.dataset.messageId}/regenerate/`);
+    control.disabled = false;
+    if (!result.ok) {
+      showToast(errorText(result.data), "error");
+      return;
+    }
+    // The earlier reply stays, as version 1 of this answer: the switcher leads back to it.
+    await showBranchNow({ fork_parent_id: result.data.parent_id, path: [result.data.id] });
+    scrollToLatest();
+  },
+  branch: async (bubble, control) => {
+    const direction = control.getAttribute("aria-label");
+    const result = await apiRequest(`${chatApiUrl}branch/`, {
+      body: { message_id: Number(control.dataset.branchTo) },
+    });
+    if (!result.ok) {
+      showToast(errorText(result.data), "error");
+      return;
+    }
+    // The arrows stay under the pointer (and keep the focus) while the versions change.
+    const arrows = () => document.getElementById(`message-${result.data.fork_id}`)?.querySelector("[data-role=versions]");
+    await keepInPlace(bubble.querySelector("[data-role=versions]"), () => showBranchNow(result.data), arrows);
+    const again = arrows()?.querySelector(`button[aria-label="${direction}"]:not(:disabled)`)
+      || arrows()?.querySelector("button:not(:disabled)");
+    again?.focus({ preventScroll: true });
+  },
+  feedback: async (bubble, control) => {
+    const pressed = control.getAttribute("aria-pressed") === "true";
+    const result = await apiRequest(`${apiUrl}${bubble.dataset.messageId}/feedback/`, {
+      body: { value: pressed ? null : Number(control.dataset.value) },
+    });
+    if (!result.ok) {
+      showToast(errorText(result.data), "error");
+      return;
+    }
+    for (const other of bubble.querySelectorAll("[data-action=feedback]")) {
+      const chosen = other === control && !pressed;
+      other.setAttribute("aria-pressed", String(chosen));
+      other.classList.toggle("chosen", chosen);
+    }
+  },
+};
+
+/** Lets another module answer a message button: `registerMessageAction("name", fn)`, where
+ * fn(bubble, button) runs when a `[data-action=name]` button in a message is clicked. */
+export function registerMessageAction(name, handler) {
+  messageActions[name] = handler;
+}
+
+history.addEventListener("click", async (event) => {
+  const control = event.target.closest("button[data-action]");
+  if (!control || control.disabled) return;
+  const handler = messageActions[control.dataset.action];
+  if (!handler) return;
+  event.preventDefault(); // some are form buttons, for pages without JavaScript
+  const bubble = control.closest("[data-message-id]");
+  try {
+    await handler(bubble, control);
+  } catch (error) {
+    showToast(error.message || "Something went wrong. Try again.", "error");
+  }
+});
+
+// ---- A chat deleted in another tab or device ------------------------------------------------
+function showDeleted() {
+  if (document.documentElement.dataset.deletingChat === String(chatId)) return; // we did it
+  const notice = document.getElementById("deleted-chat-notice").content.cloneNode(true);
+  chat.replaceChildren(notice);
+  document.querySelector("[data-testid=chat-title]").textContent = "Chat deleted";
+  document.querySelector(".topbar-actions")?.replaceChildren();
+  document.title = "Chat deleted · Onyx Sessions";
+}
+
+// ---- Live events ---------------------------------------------------------------------------
+function applyChatEvent(event) {
+  switch (event.type) {
+    case "message.created":
+      if (!document.getElementById(`message-${event.message.id}`)) {
+        const placed = placeBubble(event.html);
+        if (placed && event.message.role === "user") scrollToLatest();
+      }
+      break;
+    case "message.delta":
+      applyDelta(event);
+      break;
+    case "message.completed":
+    case "message.failed":
+    case "message.updated":
+      placeBubble(event.html);
+      break;
+    case "typing":
+      if (event.who !== "user") typing.hidden = !event.on;
+      break;
+    default:
+      break;
+  }
+}
+
+onLiveEvent((event) => {
+  if (event.type === "resync") {
+    for (const waiting of waitingEvents.splice(0)) waiting.settled?.();
+    reloadHistory();
+    return;
+  }
+  if (event.type === "chat.deleted" && event.chat_id === chatId) {
+    showDeleted();
+    return;
+  }
+  if (event.type === "chat.updated" && event.chat.id === chatId) {
+    const title = event.chat.title || "New chat";
+    document.querySelector("[data-testid=chat-title]").textContent = title;
+    document.title = `${title} · Onyx Sessions`;
+    return;
+  }
+  if (event.chat_id === chatId) handleChatEvent(event);
+});
+
+// ---- Start: enhance what the server rendered -----------------------------------------------
+for (const bubble of shownBubbles()) prepare(bubble);
+updateComposer();
+resizeComposer();
+scrollToLatest();

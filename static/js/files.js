@@ -1,76 +1,80 @@
-// The files page: uploads with a progress bar per file, and live status updates.
+// The files page: uploads with a progress bar while they travel, refusals explained next to
+// the file, and each file's row kept up to date live with the server's own row HTML.
 import { onLiveEvent } from "./live.js";
+import { INTERRUPTED, acceptDrops, refusalText, uploadFile } from "./uploads.js";
 
 const form = document.getElementById("upload-form");
 const input = document.getElementById("file-input");
 const progressList = document.getElementById("upload-progress");
-const table = document.querySelector("#files tbody");
-const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+const list = document.getElementById("files");
 
-function statusText(file) {
-  const label = { uploaded: "Uploaded", processing: "Processing", ready: "Ready", failed: "Failed" }[file.status];
-  return file.error ? `${label}: ${file.error}` : label;
+function rowFrom(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html.trim();
+  return template.content.firstElementChild;
 }
 
-function upsertRow(file) {
-  table.querySelector("[data-role=empty]")?.remove();
-  let row = table.querySelector(`[data-file-id="${file.id}"]`);
-  if (!row) {
-    row = document.createElement("tr");
-    row.dataset.fileId = file.id;
-    for (let n = 0; n < 6; n += 1) row.appendChild(document.createElement("td"));
-    const link = Object.assign(document.createElement("a"), { href: `/files/${file.id}/`, textContent: file.name });
-    row.cells[0].appendChild(link);
-    row.cells[1].textContent = file.kind.toUpperCase();
-    row.cells[2].textContent = `${(file.size / 1024).toFixed(1)} KB`;
-    row.cells[3].dataset.role = "status";
-    row.cells[4].textContent = new Date(file.created_at).toLocaleString();
-    row.cells[5].appendChild(Object.assign(document.createElement("a"), { href: `/files/${file.id}/download/`, textContent: "Download" }));
-    table.prepend(row);
+// The row is templates/files/_row.html, rendered by the server for the event.
+function upsertRow(html, { arrived = false } = {}) {
+  const row = rowFrom(html);
+  if (!row) return;
+  list.querySelector("[data-role=empty]")?.remove();
+  const existing = list.querySelector(`[data-file-id="${row.dataset.fileId}"]`);
+  if (existing) {
+    existing.replaceWith(row);
+  } else {
+    if (arrived) row.classList.add("arrived");
+    list.prepend(row);
   }
-  row.dataset.status = file.status;
-  row.querySelector("[data-role=status]").textContent = statusText(file);
 }
 
-function uploadOne(file) {
+function refuse(item, reason) {
+  item.dataset.state = "refused";
+  item.querySelector("progress")?.remove();
+  const note = item.querySelector(".note");
+  note.className = "note error-text";
+  note.textContent = reason;
+  const dismiss = Object.assign(document.createElement("button"), {
+    type: "button", className: "icon-button small", textContent: "×",
+  });
+  dismiss.setAttribute("aria-label", `Dismiss the message about ${item.dataset.name}`);
+  dismiss.addEventListener("click", () => item.remove());
+  item.querySelector(".upload-name").after(dismiss);
+}
+
+async function uploadOne(file) {
   const item = document.createElement("li");
   item.className = "upload-item";
   item.dataset.name = file.name;
-  const label = Object.assign(document.createElement("span"), { textContent: file.name });
+  item.dataset.state = "uploading";
+  const name = Object.assign(document.createElement("span"), { className: "upload-name" });
+  name.append(Object.assign(document.createElement("strong"), { textContent: file.name }));
   const bar = Object.assign(document.createElement("progress"), { max: 100, value: 0 });
-  const note = Object.assign(document.createElement("span"), { className: "note" });
-  item.append(label, bar, note);
+  bar.setAttribute("aria-label", `Uploading ${file.name}`);
+  const note = Object.assign(document.createElement("span"), { className: "note", textContent: "Uploading…" });
+  item.append(name, note, bar);
   progressList.appendChild(item);
 
-  const body = new FormData();
-  body.append("file", file);
-  const request = new XMLHttpRequest();
-  request.open("POST", form.dataset.api);
-  request.setRequestHeader("X-CSRFToken", csrfToken);
-  request.setRequestHeader("Accept", "application/json");
-  request.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
-  });
-  request.addEventListener("load", () => {
-    let data = {};
-    try { data = JSON.parse(request.responseText); } catch { /* not JSON */ }
-    if (request.status === 200 || request.status === 201) {
-      bar.value = 100;
-      item.dataset.state = "done";
-      note.textContent = data.duplicate ? "Already uploaded." : "Uploaded, reading it now…";
-      upsertRow(data);
-    } else {
-      item.dataset.state = "refused";
-      note.className = "note error-text";
-      note.textContent = data.detail || `Upload failed (HTTP ${request.status}).`;
-    }
-  });
-  request.addEventListener("error", () => {
-    item.dataset.state = "refused";
-    note.className = "note error-text";
-    note.textContent = "The upload was interrupted. Check your connection and try again.";
-  });
-  request.send(body);
+  let result;
+  try {
+    result = await uploadFile(form.dataset.api, file, { onProgress: (percent) => { bar.value = percent; } }).promise;
+  } catch {
+    refuse(item, INTERRUPTED);
+    return;
+  }
+  if (!result.ok) {
+    refuse(item, refusalText(result));
+    return;
+  }
+  // Done travelling: from here on the file's row says how reading it goes.
+  item.dataset.state = "done";
+  if (result.data.duplicate) {
+    bar.remove();
+    note.textContent = "Already uploaded: it is in the list below.";
+    setTimeout(() => item.remove(), 5000);
+  } else {
+    item.remove();
+  }
 }
 
 function uploadAll(files) {
@@ -86,18 +90,12 @@ input.addEventListener("change", () => {
   uploadAll(input.files);
   input.value = "";
 });
-for (const name of ["dragenter", "dragover"]) {
-  form.addEventListener(name, (event) => { event.preventDefault(); form.classList.add("dragging"); });
-}
-for (const name of ["dragleave", "drop"]) {
-  form.addEventListener(name, () => form.classList.remove("dragging"));
-}
-form.addEventListener("drop", (event) => {
-  event.preventDefault();
-  uploadAll(event.dataTransfer.files);
-});
+
+// Dropping files anywhere on the page uploads them; the drop zone lights up meanwhile.
+acceptDrops(form, uploadAll);
 
 onLiveEvent((event) => {
-  if (event.type === "file.created" || event.type === "file.updated") upsertRow(event.file);
-  if (event.type === "file.deleted") table.querySelector(`[data-file-id="${event.file_id}"]`)?.remove();
+  if (event.type === "file.created") upsertRow(event.html, { arrived: true });
+  if (event.type === "file.updated") upsertRow(event.html);
+  if (event.type === "file.deleted") list.querySelector(`[data-file-id="${event.file_id}"]`)?.remove();
 });

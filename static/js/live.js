@@ -1,5 +1,9 @@
 // One WebSocket per tab: live events in, resumed from the last seq after a reconnect,
 // and a visible notice when the session behind it has ended.
+import { showToast } from "./ui.js";
+
+export { showToast };
+
 const CLOSE_UNAUTHORIZED = 4401;
 // "Try again later": the server could not reach its data stores; it comes back by itself.
 const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -156,26 +160,33 @@ export function reportSessionEnded(reason) {
   showSessionEnded(reason);
 }
 
-export function showToast(text, level = "info", href = null) {
-  const box = document.getElementById("toasts") || document.body.appendChild(
-    Object.assign(document.createElement("div"), { id: "toasts", className: "toasts" }),
-  );
-  const toast = document.createElement(href ? "a" : "div");
-  toast.className = `toast ${level}`;
-  toast.textContent = text;
-  if (href) toast.href = href;
-  box.appendChild(toast);
-  setTimeout(() => toast.remove(), 6000);
-}
-
 // Replies finishing in chats other than the one on screen are announced here.
 onLiveEvent((event) => {
   if (event.type !== "notification") return;
   const onScreen = document.getElementById("chat")?.dataset.chatId;
-  if (String(event.chat_id) !== onScreen) {
+  if (event.chat_id === undefined) {
+    // A page that shows the file (its row, or its chip in a chat) already says how it went.
+    const shown = event.file_id !== undefined && document.querySelector(`[data-file-id="${event.file_id}"]`);
+    if (!shown) showToast(event.text, event.level, "/files/");
+  } else if (String(event.chat_id) !== onScreen) {
     showToast(event.text, event.level, `/chats/${event.chat_id}/`);
   }
 });
 
 document.documentElement.dataset.live = "connecting";
-connect();
+// Connect once every module of the page has run: a page module still loading (one with large
+// imports) would otherwise miss the first events. Module scripts run while readyState is
+// already "interactive", before DOMContentLoaded, so that state says nothing; `load` covers a
+// page where this module came late.
+let connected = false;
+function connectOnce() {
+  if (connected) return;
+  connected = true;
+  connect();
+}
+if (document.readyState === "complete") {
+  connectOnce();
+} else {
+  document.addEventListener("DOMContentLoaded", connectOnce, { once: true });
+  window.addEventListener("load", connectOnce, { once: true });
+}

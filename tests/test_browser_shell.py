@@ -1,0 +1,270 @@
+"""The app around the chat: the sidebar of chats by date, its menu, the drawer on a phone,
+the favicon and the themes."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import FilePayload, Page, Route, expect
+
+from accounts.models import User
+from chats.models import ChatSession
+from tests.browser_helpers import screenshot, sign_in_page
+from tests.conftest import PASSWORD, PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OpenPage = Callable[..., Page]
+
+
+def chats_of_every_age(owner: User) -> dict[str, ChatSession]:
+    now = timezone.now()
+    ages = {
+        "Trip to Kyōto 🗾": timedelta(0),
+        "Budget for Q3": timedelta(hours=1),
+        "Reading list": timedelta(days=1),
+        "Garden plans": timedelta(days=3),
+        "Old recipe ideas": timedelta(days=40),
+        "Tax questions": timedelta(days=90),
+    }
+    chats = {}
+    for title, age in ages.items():
+        chat = ChatSession.objects.create(owner=owner, title=title)
+        # updated_at is set on every save; move it back with an update.
+        ChatSession.objects.for_user(owner).filter(pk=chat.pk).update(updated_at=now - age)
+        chats[title] = chat
+    pinned = ChatSession.objects.create(owner=owner, title="Pinned notes", pinned=True)
+    chats["Pinned notes"] = pinned
+    return chats
+
+
+def group_titles(page: Page) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#chat-groups .chat-group')]
+          .map((g) => [g.querySelector('.group-label').textContent,
+                       [...g.querySelectorAll('.chat-name')].map((n) => n.textContent)]))"""
+    )
+    return result
+
+
+def test_the_sidebar_groups_chats_by_date_and_filters_them(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats_of_every_age(alice)
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    assert group_titles(page) == {
+        "Pinned": ["Pinned notes"],
+        "Today": ["Trip to Kyōto 🗾", "Budget for Q3"],
+        "Yesterday": ["Reading list"],
+        "Previous 7 days": ["Garden plans"],
+        "Older": ["Old recipe ideas", "Tax questions"],
+    }
+    screenshot(page, "home-desktop")
+    search = page.locator("[data-role=sidebar-search]")
+    search.fill("kyoto")  # accents need not be typed
+    expect(page.locator("#chat-groups .chat-item:visible")).to_have_count(1)
+    expect(page.locator("#chat-groups .chat-item:visible .chat-name")).to_have_text(
+        "Trip to Kyōto 🗾"
+    )
+    expect(page.locator("#chat-groups .group-label:visible")).to_have_text(["Today"])
+    search.fill("")
+    expect(page.locator("#chat-groups .chat-item:visible")).to_have_count(7)
+    # Enter searches the messages too, on the search page.
+    search.fill("garden")
+    search.press("Enter")
+    expect(page).to_have_url(f"{base_url}/chats/?q=garden")
+    expect(page.locator(".result-link")).to_have_text(["Garden plans"])
+
+
+def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats = chats_of_every_age(alice)
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    other_tab = open_page(context=page.context)
+    other_tab.goto(f"{base_url}/chats/{chats['Pinned notes'].pk}/")
+    expect(other_tab.locator("html")).to_have_attribute("data-live", "open")
+    page.bring_to_front()  # a tab in the background gets no animation frames
+
+    def open_menu_of(title: str) -> None:
+        item = page.locator("#chat-groups .chat-item", has_text=title)
+        item.hover()
+        item.locator("summary").click()
+        expect(item.locator(".menu-panel")).to_be_visible()
+
+    open_menu_of("Reading list")
+    screenshot(page, "sidebar-menu-desktop")
+    page.locator("#chat-groups .menu-panel:visible [data-action=rename-chat]").click()
+    dialog = page.locator("#rename-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("input").fill("Books to read 📚")
+    dialog.locator("input").press("Enter")
+    expect(page.locator("#chat-groups .chat-name", has_text="Books to read 📚")).to_be_visible()
+    # Every tab hears of it.
+    expect(
+        other_tab.locator("#chat-groups .chat-name", has_text="Books to read 📚")
+    ).to_be_visible()
+    chats["Reading list"].refresh_from_db()
+    assert chats["Reading list"].title == "Books to read 📚"
+
+    open_menu_of("Garden plans")
+    page.locator("#chat-groups .menu-panel:visible [data-action=pin-chat] button").click()
+    expect(page.locator("#chat-groups .chat-group", has_text="Pinned")).to_contain_text(
+        "Garden plans"
+    )
+
+    open_menu_of("Budget for Q3")
+    page.locator("#chat-groups .menu-panel:visible [data-action=archive-chat] button").click()
+    expect(page.locator("#chat-groups .chat-name", has_text="Budget for Q3")).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text("Chat archived")
+    page.goto(f"{base_url}/chats/?archived=1")
+    archived = page.locator(".main-list .chat-item")
+    expect(archived).to_have_count(1)
+    expect(archived).to_contain_text("Budget for Q3")
+
+    open_menu_of("Tax questions")
+    page.locator("#chat-groups .menu-panel:visible [data-action=delete-chat]").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_contain_text("“Tax questions” and all its messages are deleted")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    assert ChatSession.objects.for_user(alice).filter(title="Tax questions").exists()
+    open_menu_of("Tax questions")
+    page.locator("#chat-groups .menu-panel:visible [data-action=delete-chat]").click()
+    confirm.locator("[data-role=confirm]").click()
+    expect(page.locator("#chat-groups .chat-name", has_text="Tax questions")).to_have_count(0)
+    expect(other_tab.locator("#chat-groups .chat-name", has_text="Tax questions")).to_have_count(0)
+    assert not ChatSession.objects.for_user(alice).filter(title="Tax questions").exists()
+
+
+def test_the_chat_list_is_a_drawer_on_a_phone(base_url: str, open_page: OpenPage) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats = chats_of_every_age(alice)
+    page = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
+    sign_in_page(page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/")
+    sidebar = page.locator("#sidebar")
+    expect(sidebar).not_to_be_in_viewport()
+    menu = page.locator("[data-action=open-drawer]")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(sidebar).to_be_in_viewport()
+    expect(page.locator("#chat-groups .chat-item.active .chat-name")).to_have_text("Garden plans")
+    screenshot(page, "drawer-phone")
+    page.keyboard.press("Escape")
+    expect(sidebar).not_to_be_in_viewport()
+    menu.click()
+    page.locator("#chat-groups .chat-link", has_text="Reading list").click()
+    expect(page).to_have_url(f"{base_url}/chats/{chats['Reading list'].pk}/")
+    expect(page.locator("[data-testid=chat-title]")).to_have_text("Reading list")
+    expect(sidebar).not_to_be_in_viewport()
+
+
+def test_without_javascript_the_menu_button_leads_to_the_chat_list(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats = chats_of_every_age(alice)
+    page = open_page(viewport=PHONE, java_script_enabled=False)
+    sign_in_page(
+        page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/", scripts=False
+    )
+    page.click("[data-action=open-drawer]")
+    expect(page).to_have_url(f"{base_url}/chats/")
+    expect(page.locator(".main-list .chat-link", has_text="Reading list")).to_be_visible()
+    # The menu is a <details>: pinning works as a plain form.
+    item = page.locator(".main-list .chat-item", has_text="Reading list")
+    item.locator("summary").click()
+    item.locator("[data-action=pin-chat] button").click()
+    expect(page.locator(".main-list .chat-group", has_text="Pinned")).to_contain_text(
+        "Reading list"
+    )
+    assert ChatSession.objects.for_user(alice).get(pk=chats["Reading list"].pk).pinned
+
+
+def test_favicon_in_svg_png_and_ico(base_url: str, open_page: OpenPage) -> None:
+    page = open_page()
+    page.goto(f"{base_url}/login/")
+    icons = page.locator("link[rel=icon]")
+    expect(icons).to_have_count(2)
+    hrefs = icons.evaluate_all("(links) => links.map((l) => l.href)")
+    for href in [*hrefs, f"{base_url}/favicon.ico"]:
+        response = page.request.get(href)
+        assert response.ok, href
+        assert response.headers["content-type"].startswith(("image/", "text/xml")), href
+
+
+@pytest.mark.parametrize("preference", ["system", "dark"])
+def test_dark_mode_follows_the_system_or_the_saved_preference(
+    base_url: str, open_page: OpenPage, preference: str
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD, theme=preference)
+    chats_of_every_age(alice)
+    # The saved preference wins over a light system; "system" follows a dark one.
+    page = open_page(color_scheme="dark" if preference == "system" else "light")
+    sign_in_page(page, base_url, alice.email)
+    expect(page.locator("html")).to_have_attribute("data-theme", preference)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(24, 25, 29)"
+    if preference == "dark":
+        screenshot(page, "home-dark-desktop")
+
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def test_every_page_works_under_a_strict_content_security_policy(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats = chats_of_every_age(alice)
+    page = open_page()
+
+    def with_strict_csp(route: Route) -> None:
+        response = route.fetch(max_redirects=0)
+        headers = {**response.headers, "content-security-policy": STRICT_CSP}
+        route.fulfill(response=response, headers=headers)
+
+    page.context.route(
+        lambda url: True,
+        lambda route: (
+            with_strict_csp(route)
+            if route.request.resource_type == "document"
+            else route.continue_()
+        ),
+    )
+    sign_in_page(page, base_url, alice.email, then=f"/chats/{chats['Garden plans'].pk}/")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    page.fill("#composer textarea", "Hello there")
+    page.keyboard.press("Enter")
+    expect(page.locator(".message.assistant")).to_have_attribute("data-status", "done")
+    # The chat's own widgets: versions, the editor, the model picker and its dialog, attaching.
+    page.locator(".message.assistant [data-action=regenerate]").click()
+    expect(page.locator(".message.assistant [data-role=version-position]")).to_have_text("2/2")
+    page.locator(".message.user").hover()
+    page.locator(".message.user [data-action=edit]").click()
+    page.keyboard.press("Escape")
+    page.locator("[data-role=model-picker] summary").click()
+    expect(page.locator("[data-role=model-picker] button[name=model]")).to_have_count(1)
+    page.locator("[data-action=edit-system-prompt]").click()
+    expect(page.locator("#chat-settings-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Herons."}
+    page.set_input_files("[data-testid=attach-input]", [notes])
+    expect(page.locator(".file-chip")).to_have_attribute("data-status", "ready", timeout=15_000)
+    item = page.locator("#chat-groups .chat-item", has_text="Reading list")
+    item.hover()
+    item.locator("summary").click()
+    expect(item.locator(".menu-panel")).to_be_in_viewport()
+    for path in ("/chats/", "/files/", "/account/", "/account/sessions/"):
+        page.goto(f"{base_url}{path}")
+        expect(page.locator("html")).to_have_attribute("data-live", "open")
+    # Any refusal by the policy is a console error, which fails the test (see open_page).
