@@ -28,10 +28,11 @@ from chats.serializers import (
     ChatSessionSerializer,
     FeedbackSerializer,
     PostMessageSerializer,
+    chat_json,
 )
 from onyx_site.api_errors import Conflict, TooManyRequests
 from onyx_site.api_schema import REPLY_LIMITS, error
-from onyx_site.pagination import NumberedPage, int_parameter, query_int
+from onyx_site.pagination import TotalInRowsPage, int_parameter, query_int
 from onyx_site.strict_input import StrictTypes
 
 MAX_SEARCH_CHARS = 200
@@ -180,19 +181,15 @@ class ChatViewSet(
 ):
     serializer_class = ChatSessionSerializer
     lookup_value_converter = "int"
-    pagination_class = NumberedPage
+    pagination_class = TotalInRowsPage
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> Any:
-        if self.action == "list":
-            return selectors.chats_for(_user(self.request))
         return ChatSession.objects.for_user(_user(self.request))
 
-    def paginate_queryset(self, queryset: Any) -> Any:
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            selectors.attach_chat_files(_user(self.request), page)
-        return page
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(selectors.chat_rows(_user(request))) or []
+        return self.get_paginated_response([chat_json(row) for row in page])
 
     def get_object(self) -> ChatSession:
         chat = super().get_object()
@@ -337,11 +334,10 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     )
     def list(self, request: Request, chat_pk: str) -> Response:
         chat = self._chat()
-        services.recover_stalled_replies(user=_user(request), chat=chat)
         paginator = BranchCursor()
-        page = branches.shown_branch(
-            _user(request),
-            chat,
+        page = services.shown_branch_now(
+            user=_user(request),
+            chat=chat,
             limit=paginator.page_size_for(request),
             before=paginator.before(request, chat),
         )

@@ -10,7 +10,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 
@@ -19,16 +18,35 @@ from chats.models import ChatMessage, ChatSession, Siblings
 
 _MESSAGES = ChatMessage._meta.db_table
 
-# The message %s and its ancestors, at most %s of them.
-_ANCESTORS = f"""
+# The message %(start)s and its ancestors, at most %(limit)s of them, newest first, as whole rows;
+# with `sibling_ids`, every version of each (same parent), oldest first, when %(siblings)s.
+# One statement: the walk up the branch, then each row by its primary key (as `pk IN (WITH
+# RECURSIVE …)`, PostgreSQL may plan a scan of the whole chat instead). raw() keeps no queryset
+# filter, so the owner and the chat are conditions of the statement itself.
+_BRANCH_ROWS = f"""
 WITH RECURSIVE branch(id, parent_id, depth) AS (
-    SELECT id, parent_id, 1 FROM {_MESSAGES} WHERE id = %s
+    SELECT id, parent_id, 1 FROM {_MESSAGES}
+    WHERE id = %(start)s AND owner_id = %(owner)s AND chat_id = %(chat)s
     UNION ALL
     SELECT m.id, m.parent_id, b.depth + 1
     FROM {_MESSAGES} AS m JOIN branch AS b ON m.id = b.parent_id
-    WHERE b.depth < %s
+    WHERE b.depth < %(limit)s
 )
-SELECT id FROM branch
+SELECT m.*,
+    CASE
+        WHEN NOT %(siblings)s THEN NULL
+        WHEN m.parent_id IS NULL THEN (
+            SELECT array_agg(s.id ORDER BY s.id) FROM {_MESSAGES} AS s
+            WHERE s.chat_id = m.chat_id AND s.owner_id = m.owner_id AND s.parent_id IS NULL
+        )
+        ELSE (
+            SELECT array_agg(s.id ORDER BY s.id) FROM {_MESSAGES} AS s
+            WHERE s.parent_id = m.parent_id AND s.owner_id = m.owner_id
+        )
+    END AS sibling_ids
+FROM branch JOIN {_MESSAGES} AS m ON m.id = branch.id
+WHERE m.owner_id = %(owner)s AND m.chat_id = %(chat)s
+ORDER BY m.id DESC
 """  # noqa: S608  (the table name is ours; values go in as parameters, here and below)
 
 # The message %s and everything below it.
@@ -51,19 +69,29 @@ class BranchPage:
     older: bool  # whether the branch goes on above the oldest message here
 
 
-def ancestors(user: User, *, chat_id: int, start_id: int | None, limit: int) -> list[ChatMessage]:
-    """`start_id` and the messages above it on its branch, at most `limit`, newest first."""
-    if start_id is None or limit < 1:
+def ancestors(
+    user: User, *, chat_id: int, start_id: int | None, limit: int, siblings: bool = False
+) -> list[ChatMessage]:
+    """`start_id` and the messages above it on its branch, at most `limit`, newest first; with
+    `siblings`, each already knows its versions (attach_siblings() then asks for nothing)."""
+    if start_id is None or limit < 1 or not user.is_authenticated:
         return []
-    # The ids first, then the rows: as one query (`pk IN (WITH RECURSIVE …)`), PostgreSQL may
-    # plan a scan of the whole chat joined to the branch, which costs what the chat's size does.
-    with connection.cursor() as cursor:
-        cursor.execute(_ANCESTORS, [start_id, limit])
-        ids = [row[0] for row in cursor.fetchall()]
-    # A child is always newer than its parent, so along a branch id order is branch order.
-    return list(
-        ChatMessage.objects.for_user(user).filter(chat_id=chat_id, pk__in=ids).order_by("-pk")
+    rows = ChatMessage.objects.for_user(user).raw(
+        _BRANCH_ROWS,
+        {
+            "start": start_id,
+            "owner": user.pk,
+            "chat": chat_id,
+            "limit": limit,
+            "siblings": siblings,
+        },
     )
+    messages = list(rows)
+    if siblings:
+        for message in messages:
+            ids = message.sibling_ids or [message.pk]
+            message.siblings = Siblings(ids=tuple(ids), index=ids.index(message.pk))
+    return messages
 
 
 def shown_branch(
@@ -72,7 +100,7 @@ def shown_branch(
     """The newest `limit` messages of the branch the chat shows, or of the messages above
     `before` on its branch (the next page when scrolling up)."""
     start = before.parent_id if before is not None else chat.active_leaf_id
-    messages = ancestors(user, chat_id=chat.pk, start_id=start, limit=limit + 1)
+    messages = ancestors(user, chat_id=chat.pk, start_id=start, limit=limit + 1, siblings=True)
     return BranchPage(messages=messages[:limit], older=len(messages) > limit)
 
 
@@ -88,8 +116,9 @@ def newest_leaf_under(user: User, message: ChatMessage) -> int:
 
 
 def attach_siblings(user: User, messages: Iterable[ChatMessage]) -> None:
-    """Set `siblings` on each message, with one query for all of them."""
-    messages = list(messages)
+    """Set `siblings` on each message, with one query for all of them; a message read with
+    ancestors(siblings=True) already has them."""
+    messages = [m for m in messages if getattr(m, "sibling_ids", None) is None]
     if not messages:
         return
     parent_ids = {m.parent_id for m in messages if m.parent_id is not None}

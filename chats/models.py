@@ -135,6 +135,8 @@ class ChatMessage(models.Model):
     # versions, and its citations with where they lead (decided when read: a file may be gone).
     siblings: Siblings
     shown_citations: list[dict[str, Any]]
+    # Read along with the row by chats.branches.ancestors(siblings=True): the ids of `siblings`.
+    sibling_ids: list[int] | None
 
     class Meta:
         indexes = [

@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import QuerySet
+from django.db.models import Count, JSONField, OuterRef, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, JSONObject
 from django.urls import reverse
 
 from accounts.models import User
@@ -36,6 +38,36 @@ def chats_for(user: User) -> QuerySet[ChatSession]:
 
 
 _ATTACHED_FILE_FIELDS = ("id", "name", "kind", "size", "status")
+CHAT_ROW_FIELDS = (
+    "id", "title", "pinned", "archived", "model", "system_prompt", "active_leaf_id",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def chat_rows(user: User) -> QuerySet[ChatSession, dict[str, Any]]:
+    """chats_for() as plain rows for the API's list, each with its `attached` files (as
+    attach_chat_files() sets them) and `total_rows` (how many chats the list has in all): a
+    page is one query, with no model instances."""
+    files = (
+        ChatSession.objects.for_user(user)
+        .filter(pk=OuterRef("pk"), files__isnull=False)
+        .values("pk")
+        .annotate(
+            files=JSONBAgg(
+                JSONObject(**{name: f"files__{name}" for name in _ATTACHED_FILE_FIELDS}),
+                order_by="files__id",
+            )
+        )
+        .values("files")
+    )
+    return (
+        chats_for(user)
+        .annotate(
+            total_rows=Window(Count("*")),
+            attached=Coalesce(Subquery(files), Value([], output_field=JSONField())),
+        )
+        .values(*CHAT_ROW_FIELDS, "attached", "total_rows")
+    )
 
 
 def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:

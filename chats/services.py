@@ -486,3 +486,17 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
 
 def recover_stalled_replies(*, user: User, chat: ChatSession) -> int:
     return replies.recover_stalled(user=user, chat=chat)
+
+
+def shown_branch_now(
+    *, user: User, chat: ChatSession, limit: int, before: ChatMessage | None = None
+) -> branches.BranchPage:
+    """branches.shown_branch(), with a reply on it that no job will ever finish marked failed
+    first. Only a page showing an unfinished reply pays for that check (a chat has at most one;
+    sending a message checks it too)."""
+    page = branches.shown_branch(user, chat, limit=limit, before=before)
+    if any(not m.is_finished for m in page.messages) and replies.recover_stalled(
+        user=user, chat=chat
+    ):
+        page = branches.shown_branch(user, chat, limit=limit, before=before)
+    return page

@@ -3,6 +3,7 @@ number in range is a 400 that says so, not quietly the default."""
 
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, Paginator
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -62,3 +63,25 @@ class NumberedPage(PageNumberPagination):
                 maximum=self.max_page_size,
             ),
         ]
+
+
+class TotalInRowsPaginator(Paginator[dict[str, Any]]):
+    """A paginator over rows that each carry `total_rows`, the size of the whole list (a window
+    count): a page and the total in one query instead of two. The number is already checked."""
+
+    def page(self, number: Any) -> Page[dict[str, Any]]:
+        number = int(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if rows:
+            total = rows[0]["total_rows"]
+        elif number == 1:
+            total = 0
+        else:
+            raise EmptyPage("That page contains no results")
+        self.__dict__["count"] = total  # Paginator.count is a cached_property
+        return Page(rows, number, self)
+
+
+class TotalInRowsPage(NumberedPage):
+    django_paginator_class = TotalInRowsPaginator

@@ -158,6 +158,12 @@ def test_pages_are_numbered_from_1_and_past_the_last_is_a_404(alice: User) -> No
     second = client.get("/api/chats/", {"page_size": 2, "page": 2}, headers=headers)
     assert second.status_code == 200
     assert [chat["title"] for chat in second.json()["results"]] == ["Chat 0 🗂️"]
+    assert second.json()["count"] == 3
+    assert second.json()["next"] is None
+    assert "page_size=2" in second.json()["previous"]
+    first = client.get("/api/chats/", {"page_size": 2}, headers=headers).json()
+    assert (first["count"], len(first["results"]), first["previous"]) == (3, 2, None)
+    assert "page=2" in first["next"]
     assert (
         client.get("/api/chats/", {"page": 3, "page_size": 2}, headers=headers).status_code == 404
     )

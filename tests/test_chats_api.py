@@ -31,6 +31,8 @@ def _send(
 @pytest.mark.django_db
 def test_alice_creates_lists_renames_and_deletes_a_chat(alice: User) -> None:
     client, headers = _client(alice)
+    empty = client.get("/api/chats/", headers=headers).json()
+    assert (empty["count"], empty["results"], empty["next"]) == (0, [], None)
     created = _post(client, "/api/chats/", {}, headers)
     assert created.status_code == 201
     chat_id = created.json()["id"]
@@ -45,6 +47,7 @@ def test_alice_creates_lists_renames_and_deletes_a_chat(alice: User) -> None:
     assert renamed.json()["title"] == "Trip"
     assert client.delete(f"/api/chats/{chat_id}/", headers=headers).status_code == 204
     assert not ChatSession.objects.for_user(alice).exists()
+    assert client.get("/api/chats/", headers=headers).json()["count"] == 0
 
 
 @pytest.mark.django_db
