@@ -28,7 +28,6 @@ from chats.serializers import (
     ChatSessionSerializer,
     FeedbackSerializer,
     PostMessageSerializer,
-    chat_json,
 )
 from onyx_site.api_errors import Conflict, TooManyRequests
 from onyx_site.api_schema import REPLY_LIMITS, error
@@ -188,8 +187,13 @@ class ChatViewSet(
         return ChatSession.objects.for_user(_user(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(selectors.chat_rows(_user(request))) or []
-        return self.get_paginated_response([chat_json(row) for row in page])
+        user = _user(request)
+
+        def read(offset: int, limit: int) -> tuple[list[ChatSession], int | None]:
+            return selectors.chat_page(user, offset=offset, limit=limit)
+
+        page = self.paginate_queryset(read)  # type: ignore[arg-type]
+        return self.get_paginated_response(ChatSessionSerializer(page, many=True).data)
 
     def get_object(self) -> ChatSession:
         chat = super().get_object()

@@ -1,14 +1,13 @@
 """Reading chats: every query starts from the owner's rows."""
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Count, JSONField, OuterRef, QuerySet, Subquery, Value, Window
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
@@ -32,42 +31,45 @@ class Prompt:
     files_not_ready: list[str] = field(default_factory=list)
 
 
-def chats_for(user: User) -> QuerySet[ChatSession]:
-    """The user's chats, pinned first, then by latest activity."""
-    return ChatSession.objects.for_user(user).visible().order_by("-pinned", "-updated_at", "-pk")
-
-
 _ATTACHED_FILE_FIELDS = ("id", "name", "kind", "size", "status")
-CHAT_ROW_FIELDS = (
-    "id", "title", "pinned", "archived", "model", "system_prompt", "active_leaf_id",
-    "created_at", "updated_at",
-)  # fmt: skip
+_CHAT_FILES = ChatSession._meta.get_field("files")
+_FILES_OF_CHATS = _CHAT_FILES.remote_field.through._meta.db_table  # type: ignore[union-attr]
+_FILE_AS_JSON = ", ".join(f"'{name}', f.{name}" for name in _ATTACHED_FILE_FIELDS)
+# A page of the user's chats that are not archived, pinned first, then by latest activity; each
+# row with `total_rows` (how many chats the list has in all, a window count) and its attached
+# files as JSON, as attach_chat_files() sets them: a page and its total in one statement, and
+# its SQL built once instead of by the ORM on every request. raw() keeps no queryset filter, so
+# the owner is a condition of the statement itself.
+_CHAT_PAGE = f"""
+SELECT c.*, count(*) OVER () AS total_rows,
+    COALESCE((
+        SELECT jsonb_agg(jsonb_build_object({_FILE_AS_JSON}) ORDER BY f.id)
+        FROM {_FILES_OF_CHATS} AS cf
+        JOIN {UserFile._meta.db_table} AS f ON f.id = cf.{_CHAT_FILES.m2m_reverse_name()}
+        WHERE cf.{_CHAT_FILES.m2m_column_name()} = c.id AND f.owner_id = c.owner_id
+    ), '[]') AS attached_files_json
+FROM {ChatSession._meta.db_table} AS c
+WHERE c.owner_id = %(owner)s AND NOT c.archived
+ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""  # noqa: S608  (names are ours; values go in as parameters)
 
 
-def chat_rows(user: User) -> QuerySet[ChatSession, dict[str, Any]]:
-    """chats_for() as plain rows for the API's list, each with its `attached` files (as
-    attach_chat_files() sets them) and `total_rows` (how many chats the list has in all): a
-    page is one query, with no model instances."""
-    files = (
-        ChatSession.objects.for_user(user)
-        .filter(pk=OuterRef("pk"), files__isnull=False)
-        .values("pk")
-        .annotate(
-            files=JSONBAgg(
-                JSONObject(**{name: f"files__{name}" for name in _ATTACHED_FILE_FIELDS}),
-                order_by="files__id",
-            )
+def chat_page(user: User, *, offset: int, limit: int) -> tuple[list[ChatSession], int | None]:
+    """`limit` chats of the API's list from `offset`, with their `attached_files`, and how many
+    the list has in all (None when the page is past its end)."""
+    if not user.is_authenticated:
+        return [], 0
+    chats = list(
+        ChatSession.objects.for_user(user).raw(
+            _CHAT_PAGE, {"owner": user.pk, "limit": limit, "offset": offset}
         )
-        .values("files")
     )
-    return (
-        chats_for(user)
-        .annotate(
-            total_rows=Window(Count("*")),
-            attached=Coalesce(Subquery(files), Value([], output_field=JSONField())),
-        )
-        .values(*CHAT_ROW_FIELDS, "attached", "total_rows")
-    )
+    total: int | None = 0 if offset == 0 else None
+    for chat in chats:
+        chat.attached_files = json.loads(chat.__dict__.pop("attached_files_json"))
+        total = chat.__dict__.pop("total_rows")
+    return chats, total
 
 
 def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:

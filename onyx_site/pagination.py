@@ -1,6 +1,7 @@
 """Page sizes shared by the API's lists, read strictly: a `page` or `page_size` that is no whole
 number in range is a 400 that says so, not quietly the default."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, Paginator
@@ -65,23 +66,22 @@ class NumberedPage(PageNumberPagination):
         ]
 
 
-class TotalInRowsPaginator(Paginator[dict[str, Any]]):
-    """A paginator over rows that each carry `total_rows`, the size of the whole list (a window
-    count): a page and the total in one query instead of two. The number is already checked."""
+class TotalInRowsPaginator(Paginator[Any]):
+    """A paginator over a function that reads one page and the size of the whole list together
+    (`read(offset, limit) -> (rows, total)`, total None past the end): one query instead of a
+    count and a page. The page number is already checked (query_int)."""
 
-    def page(self, number: Any) -> Page[dict[str, Any]]:
+    def page(self, number: Any) -> Page[Any]:
         number = int(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page])
-        if rows:
-            total = rows[0]["total_rows"]
-        elif number == 1:
-            total = 0
-        else:
+        read: Callable[[int, int], tuple[list[Any], int | None]] = self.object_list  # type: ignore[assignment]
+        rows, total = read((number - 1) * self.per_page, self.per_page)
+        if total is None:
             raise EmptyPage("That page contains no results")
         self.__dict__["count"] = total  # Paginator.count is a cached_property
         return Page(rows, number, self)
 
 
 class TotalInRowsPage(NumberedPage):
+    """NumberedPage for a list given as such a function instead of a queryset."""
+
     django_paginator_class = TotalInRowsPaginator

@@ -75,10 +75,10 @@ def test_an_unexpected_api_failure_is_a_json_500(
     settings.DEBUG = False
     headers = bearer(api_tokens(Client(), alice)["access"])
 
-    def broken(user: User) -> None:
+    def broken(user: User, **page: int) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("chats.selectors.chats_for", broken)
+    monkeypatch.setattr("chats.selectors.chat_page", broken)
     response = Client(raise_request_exception=False).get("/api/chats/", headers=headers)
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from chats import selectors
-from chats.serializers import ChatMessageSerializer, ChatSessionSerializer, chat_json
+from chats.serializers import ChatMessageSerializer, ChatSessionSerializer
 from tests.factories import add_message, make_chat, make_file
 
 
@@ -21,10 +21,10 @@ def test_a_chat_is_what_drf_would_make_of_it(alice: User) -> None:
     theirs = serializers.ModelSerializer.to_representation(ChatSessionSerializer(), chat)
     assert ours == theirs
     assert len(ours["files"]) == 3
-    # The API's list builds the same JSON from plain rows, read in one query.
-    [row] = [row for row in selectors.chat_rows(alice) if row["id"] == chat.pk]
-    assert chat_json(row) == ours
-    assert row["total_rows"] == 1
+    # The API's list reads its page with the files in one statement: the same JSON.
+    [listed], total = selectors.chat_page(alice, offset=0, limit=10)
+    assert ChatSessionSerializer(listed).data == ours
+    assert total == 1
 
 
 @pytest.mark.django_db
