@@ -9,21 +9,19 @@ from django.test import Client
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from chats.views import HISTORY_ON_PAGE
-from tests.factories import add_message, make_chat
+from tests.factories import add_message, add_turns, make_chat
 
 pytestmark = pytest.mark.django_db
 
 
 def _long_chat(owner: User, count: int) -> tuple[ChatSession, list[ChatMessage]]:
     chat = make_chat(owner=owner, title="Longue conversation 長い 🦉")
-    messages = [
-        add_message(
-            chat,
-            "user" if n % 2 == 0 else "assistant",
-            f"Frage {n}: où est le café ? 東京 🦉" if n % 2 == 0 else f"Réponse {n} — *ja* 木 ☕",
-        )
-        for n in range(count)
-    ]
+    messages = add_turns(
+        chat,
+        count,
+        question="Frage {n}: où est le café ? 東京 🦉",
+        answer="Réponse {n} — *ja* 木 ☕",
+    )
     return chat, messages
 
 
