@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +24,14 @@ from files.models import UserFile
 from onyx_site import live_state
 from onyx_site.redirects import safe_next
 
-HISTORY_ON_PAGE = 200
+# The newest messages of the branch a chat page shows; the earlier ones come a page of as many
+# at a time ("Show earlier messages"), so the page of a 10,000-message chat costs about what the
+# page of a short one does (performance issue 11: each bubble costs about as much to render as
+# a tenth of the rest of the page).
+HISTORY_ON_PAGE = 20
+# At most as many messages by id in one fragment: a tab catching up, or the path of a branch
+# it switches to (services.BRANCH_EVENT_PATH).
+IDS_PER_FRAGMENT = services.BRANCH_EVENT_PATH
 
 
 def _user(request: HttpRequest) -> User:
@@ -61,10 +68,29 @@ def new_chat_page(request: HttpRequest) -> HttpResponse:
     return redirect("chat-detail", chat_id=chat.pk)
 
 
-def _shown_history(user: User, chat: ChatSession) -> list[ChatMessage]:
-    """The newest messages of the branch the chat shows, oldest first, ready to render."""
-    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
-    return selectors.ready_to_show(user, reversed(page.messages))
+def _before(request: HttpRequest, chat: ChatSession) -> ChatMessage | None:
+    """The message of `?before=<id>` (the page shows the messages above it), looked up among the
+    user's messages of this chat: any other id is not found."""
+    raw = request.GET.get("before")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        raise Http404("No such message in this chat.")
+    return _owned_message(request, chat, int(raw))
+
+
+def _history_context(
+    user: User, chat: ChatSession, before: ChatMessage | None
+) -> dict[str, object]:
+    """A page of the branch shown (the newest messages, or those above `before`), oldest
+    first and ready to render, with the message the next page ends above when there is one."""
+    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE, before=before)
+    return {
+        "chat": chat,
+        "history": selectors.ready_to_show(user, reversed(page.messages)),
+        "earlier_before": page.messages[-1] if page.older else None,
+        "showing_earlier": before is not None,
+    }
 
 
 def _attached_files(user: User, chat: ChatSession) -> list[UserFile]:
@@ -92,18 +118,17 @@ def _detail_context(
     chat: ChatSession,
     form: ComposerForm,
     edit_refused: EditRefused | None = None,
+    before: ChatMessage | None = None,
 ) -> dict[str, object]:
     user = _user(request)
     # Read the seq before the messages: replaying from it can only repeat an event (the page
     # drops repeats), never miss one.
     last_seq = live_state.current_seq(user.pk)
-    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE)
+    history = _history_context(user, chat, before)
     attached = _attached_files(user, chat)
     model_choice = catalogue.model_choice_of(chat)
     return {
-        "chat": chat,
-        "history": selectors.ready_to_show(user, reversed(page.messages)),
-        "history_starts_later": page.older,
+        **history,
         "edit_refused": edit_refused,
         "form": form,
         "last_seq": last_seq,
@@ -116,27 +141,33 @@ def _detail_context(
 
 @require_http_methods(["GET"])
 def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The chat, its newest messages; with `?before=<id>`, the messages above that one (the
+    "Show earlier messages" link, without JavaScript)."""
     chat = _owned_chat(request, chat_id)
+    before = _before(request, chat)
     services.recover_stalled_replies(user=_user(request), chat=chat)
-    return render(request, "chats/detail.html", _detail_context(request, chat, ComposerForm()))
+    context = _detail_context(request, chat, ComposerForm(), before=before)
+    return render(request, "chats/detail.html", context)
 
 
 @require_http_methods(["GET"])
 def messages_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
-    """Message bubbles as the page shows them (templates/chats/_message.html): the branch
-    shown, or `?ids=3,4` only (any branch's), for a page catching up without reloading."""
+    """Message bubbles as the page shows them (templates/chats/_message.html): the newest of
+    the branch shown, or those above `?before=<id>` (scrolling up), each page with the "Show
+    earlier messages" link above it when the branch goes on; or `?ids=3,4` only (any branch's),
+    for a page catching up without reloading."""
     user = _user(request)
     chat = _owned_chat(request, chat_id)
     if "ids" in request.GET:
-        parts = request.GET["ids"].split(",")[:HISTORY_ON_PAGE]
+        parts = request.GET["ids"].split(",")[:IDS_PER_FRAGMENT]
         ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
         history = selectors.ready_to_show(
             user,
             ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk"),
         )
-    else:
-        history = _shown_history(user, chat)
-    return render(request, "chats/_messages.html", {"history": history})
+        return render(request, "chats/_messages.html", {"history": history})
+    context = _history_context(user, chat, _before(request, chat))
+    return render(request, "chats/_messages.html", context)
 
 
 @require_http_methods(["GET"])

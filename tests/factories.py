@@ -39,6 +39,19 @@ def add_message(
     return message
 
 
+def add_turns(chat: ChatSession, count: int, *, question: str, answer: str) -> list[ChatMessage]:
+    """`count` messages after the one shown, alternating `question` and `answer` (with `{n}`
+    in them replaced by each message's number), the last one shown."""
+    return [
+        add_message(
+            chat,
+            "user" if n % 2 == 0 else "assistant",
+            (question if n % 2 == 0 else answer).replace("{n}", str(n)),
+        )
+        for n in range(count)
+    ]
+
+
 def make_file(*, owner: User, name: str, chunks: Sequence[str] = ()) -> UserFile:
     """A file already read, with these passages (no bytes stored: only its text is used)."""
     file = UserFile.objects.create(

@@ -84,3 +84,32 @@ def test_versions_edit_model_and_attachments_work_as_plain_forms(
     page.get_by_role("button", name="Remove notes — 東京.txt from this chat").click()
     expect(page.locator(".file-chip")).to_have_count(0)
     assert not chat.files.exists()
+
+
+def test_earlier_messages_are_pages_of_their_own_without_javascript(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chat = make_chat(owner=alice, title="Mémoires 📜")
+    messages = [
+        add_message(chat, "user" if n % 2 == 0 else "assistant", f"Note {n} — 記録 ✍️")
+        for n in range(30)
+    ]
+    page = open_page(viewport=DESKTOP, java_script_enabled=False)
+    page.goto(f"{base_url}/login/?next=/chats/{chat.pk}/")
+    page.fill("input[name=email]", alice.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(f"#message-{messages[-1].pk}")).to_be_attached()
+    expect(page.locator(f"#message-{messages[0].pk}")).to_have_count(0)
+
+    page.get_by_role("link", name="Show earlier messages").click()
+    # The page of the messages above, on the newest of them, with the way back below.
+    expect(page.locator(f"#message-{messages[0].pk} .body")).to_have_text("Note 0 — 記録 ✍️")
+    expect(page.locator(f"#message-{messages[-1].pk}")).to_have_count(0)
+    expect(page.get_by_role("link", name="Show earlier messages")).to_have_count(0)
+    newest_above = page.locator("#history article.message").last
+    expect(newest_above).to_be_in_viewport()
+    page.get_by_role("link", name="Show the latest messages").click()
+    expect(page).to_have_url(f"{base_url}/chats/{chat.pk}/")
+    expect(page.locator(f"#message-{messages[-1].pk}")).to_be_attached()

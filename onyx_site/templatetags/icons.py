@@ -4,6 +4,8 @@ Drawn after Lucide (ISC licence, static/vendor/README.md): 24x24 strokes in the 
 hidden from screen readers (the button around an icon carries the words).
 """
 
+import functools
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -78,6 +80,12 @@ ICON_PATHS: dict[str, str] = {
 @register.simple_tag
 def icon(name: str, extra_class: str = "") -> SafeString:
     """The icon `name` as inline SVG; an unknown name is a template error, not a blank."""
+    return _svg(name, extra_class)
+
+
+# A chat page draws a few icons per message: each is built once per process, not per use.
+@functools.cache
+def _svg(name: str, extra_class: str) -> SafeString:
     paths = ICON_PATHS[name]
     classes = f"icon {extra_class}".strip()
     return format_html(

@@ -201,28 +201,110 @@ function placeBubble(html) {
 }
 
 async function fetchBubbles(ids) {
-  const url = ids ? `${fragmentUrl}?ids=${ids.join(",")}` : fragmentUrl;
-  const response = await fetch(url, { headers: { Accept: "text/html" } });
-  if (!response.ok) return null;
-  const template = document.createElement("template");
-  template.innerHTML = await response.text();
-  return [...template.content.querySelectorAll("article.message")];
+  return (await fetchFragment(`?ids=${ids.join(",")}`))?.bubbles ?? null;
 }
 
 async function refreshMessages(ids) {
   for (const bubble of (await fetchBubbles(ids)) || []) placeBubble(bubble.outerHTML);
 }
 
-// The branch shown, as the server renders it now (after missed events, say).
+async function fetchFragment(query) {
+  const response = await fetch(`${fragmentUrl}${query}`, { headers: { Accept: "text/html" } });
+  if (!response.ok) return null;
+  const template = document.createElement("template");
+  template.innerHTML = await response.text();
+  return {
+    bubbles: [...template.content.querySelectorAll("article.message")],
+    earlier: template.content.querySelector("[data-role=earlier]"),
+  };
+}
+
+// The branch shown, as the server renders it now (after missed events, say): its newest
+// messages, with the link to the earlier ones when it goes on above them.
 async function reloadHistory() {
-  const bubbles = await fetchBubbles(null);
-  if (bubbles === null) return;
+  const fragment = await fetchFragment("");
+  if (fragment === null) return;
   streams.clear();
   offBranch.clear();
-  history.replaceChildren(...bubbles.map((bubble) => adopt(bubble, null)));
+  const bubbles = fragment.bubbles.map((bubble) => adopt(bubble, null));
+  history.replaceChildren(...(fragment.earlier ? [fragment.earlier] : []), ...bubbles);
   updateComposer();
   scrollToLatest();
+  watchEarlier();
 }
+
+// ---- Earlier messages: the page above the oldest one shown, as the reader scrolls up ---------
+// The server's link above the oldest message (templates/chats/_earlier.html) leads to a page
+// of its own; here its messages come from the fragment and take the link's place, and the
+// reader's messages stay where they are on screen. The page asked for is always the one above
+// the oldest message shown, so it follows the branch shown whatever changed since.
+const EARLIER_AHEAD_PX = 400;
+let earlierWork = null;
+let earlierFailed = false;
+
+function earlierLink() {
+  return history.querySelector("[data-role=earlier]");
+}
+
+const earlierObserver = new IntersectionObserver((entries) => {
+  if (!earlierFailed && entries.some((entry) => entry.isIntersecting)) showEarlier();
+}, { root: scroller, rootMargin: `${EARLIER_AHEAD_PX}px 0px 0px 0px` });
+
+// Watch the link there is now; observing anew reports at once whether it is in view, so a
+// page too short to push it away is followed by the next one.
+function watchEarlier() {
+  earlierObserver.disconnect();
+  const link = earlierLink();
+  if (!link) return;
+  if (shownBubbles()[0]?.dataset.parentId === "") {
+    link.remove(); // the start of the branch is shown (another version of it, say)
+    return;
+  }
+  earlierObserver.observe(link);
+}
+
+function showEarlier() {
+  earlierWork ??= loadEarlier()
+    .then(() => {
+      earlierFailed = false;
+    })
+    .catch(() => {
+      earlierFailed = true; // no retrying in a loop: the link still works when clicked
+      showToast("The earlier messages could not be loaded. Try again.", "error");
+    })
+    .finally(() => {
+      earlierWork = null;
+      if (!earlierFailed) watchEarlier();
+    });
+  return earlierWork;
+}
+
+async function loadEarlier() {
+  const oldest = shownBubbles()[0];
+  const link = earlierLink();
+  if (!oldest || !link) return;
+  const fragment = await fetchFragment(`?before=${oldest.dataset.messageId}`);
+  if (fragment === null) throw new Error("The earlier messages could not be read.");
+  // A change of version rewrites the history by position: never insert in the middle of one.
+  while (branchWork) await branchWork;
+  if (!oldest.isConnected || shownBubbles()[0] !== oldest || earlierLink() !== link) return;
+  const fresh = fragment.bubbles.filter((bubble) => !document.getElementById(bubble.id));
+  const top = oldest.getBoundingClientRect().top;
+  link.replaceWith(
+    ...(fragment.earlier ? [fragment.earlier] : []),
+    ...fresh.map((bubble) => adopt(bubble, null)),
+  );
+  scroller.scrollTop += oldest.getBoundingClientRect().top - top;
+  lastScrollTop = scroller.scrollTop;
+}
+
+history.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-role=earlier] a")) return;
+  if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  earlierFailed = false;
+  showEarlier();
+});
 
 // ---- Branches: which version of each message is shown ----------------------------------------
 // `chat.branch`, from any tab: everything after `fork_parent_id` (from the top when it is null)
@@ -285,6 +367,7 @@ async function showBranch({ fork_parent_id: forkParent, path }) {
     history.appendChild(adopt(fresh, kept.get(Number(fresh.dataset.messageId)) ?? null));
   }
   updateComposer();
+  watchEarlier();
 }
 
 // This tab's own change of branch, shown as soon as the API answers; the chat.branch event
@@ -667,3 +750,4 @@ for (const bubble of shownBubbles()) prepare(bubble);
 updateComposer();
 resizeComposer();
 scrollToLatest();
+watchEarlier();
