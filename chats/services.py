@@ -484,10 +484,6 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
     return message
 
 
-def recover_stalled_replies(*, user: User, chat: ChatSession) -> int:
-    return replies.recover_stalled(user=user, chat=chat)
-
-
 def shown_branch_now(
     *, user: User, chat: ChatSession, limit: int, before: ChatMessage | None = None
 ) -> branches.BranchPage:

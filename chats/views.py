@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from chats import branches, catalogue, selectors, services
+from chats import catalogue, selectors, services
 from chats.forms import (
     BranchForm,
     ChatFilesForm,
@@ -84,7 +84,7 @@ def _history_context(
 ) -> dict[str, object]:
     """A page of the branch shown (the newest messages, or those above `before`), oldest
     first and ready to render, with the message the next page ends above when there is one."""
-    page = branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE, before=before)
+    page = services.shown_branch_now(user=user, chat=chat, limit=HISTORY_ON_PAGE, before=before)
     return {
         "chat": chat,
         "history": selectors.ready_to_show(user, reversed(page.messages)),
@@ -145,7 +145,6 @@ def chat_detail_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     "Show earlier messages" link, without JavaScript)."""
     chat = _owned_chat(request, chat_id)
     before = _before(request, chat)
-    services.recover_stalled_replies(user=_user(request), chat=chat)
     context = _detail_context(request, chat, ComposerForm(), before=before)
     return render(request, "chats/detail.html", context)
 

@@ -245,7 +245,7 @@ def test_a_page_of_a_long_branch_takes_as_many_queries_as_a_short_one(
         with django_assert_num_queries(2):
             assert api.get(f"/api/chats/{chat.pk}/messages/").status_code == 200
         catalogue.forget_connections()  # the page reads them, when not cached: count that
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             assert alice_client.get(f"/chats/{chat.pk}/").status_code == 200
 
 
