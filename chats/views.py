@@ -23,6 +23,7 @@ from chats.templatetags.chat_sidebar import chat_groups_context
 from files.models import UserFile
 from onyx_site import live_state
 from onyx_site.redirects import safe_next
+from onyx_site.row_ids import parse_row_id
 
 # The newest messages of the branch a chat page shows; the earlier ones come a page of as many
 # at a time ("Show earlier messages"), so the page of a 10,000-message chat costs about what the
@@ -74,9 +75,10 @@ def _before(request: HttpRequest, chat: ChatSession) -> ChatMessage | None:
     raw = request.GET.get("before")
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+    message_id = parse_row_id(raw)
+    if message_id is None:
         raise Http404("No such message in this chat.")
-    return _owned_message(request, chat, int(raw))
+    return _owned_message(request, chat, message_id)
 
 
 def _history_context(
@@ -159,7 +161,7 @@ def messages_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_chat(request, chat_id)
     if "ids" in request.GET:
         parts = request.GET["ids"].split(",")[:IDS_PER_FRAGMENT]
-        ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+        ids = [row_id for part in parts if (row_id := parse_row_id(part)) is not None]
         history = selectors.ready_to_show(
             user,
             ChatMessage.objects.for_user(user).filter(chat=chat, pk__in=ids).order_by("pk"),

@@ -28,6 +28,7 @@ from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
 from onyx_site.api_schema import error
 from onyx_site.pagination import NumberedPage
+from onyx_site.row_ids import parse_row_id
 
 
 class PayloadTooLarge(APIException):
@@ -44,10 +45,10 @@ def _chat_to_attach_to(user: User, raw: object) -> ChatSession | None:
     """The chat named by an upload's `chat_id`: none when absent, 404 when not the user's."""
     if raw in (None, ""):
         return None
-    text = str(raw)
-    if not (text.isascii() and text.isdigit() and len(text) < 19):
+    chat_id = parse_row_id(str(raw))
+    if chat_id is None:
         raise ValidationError({"chat_id": ["Give the id of one of your chats."]})
-    chat = ChatSession.objects.for_user(user).filter(pk=int(text)).first()
+    chat = ChatSession.objects.for_user(user).filter(pk=chat_id).first()
     if chat is None:
         raise NotFound("There is no such chat.")
     return chat

@@ -14,6 +14,7 @@ from files.detection import ACCEPTED_DESCRIPTION
 from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.uploads import UploadTooLarge, check_limit, install_limit
+from onyx_site.row_ids import parse_row_id
 
 
 def _user(request: HttpRequest) -> User:
@@ -51,9 +52,10 @@ def _chat_to_attach_to(request: HttpRequest) -> ChatSession | None:
     raw = request.POST.get("chat_id", "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+    chat_id = parse_row_id(raw)
+    if chat_id is None:
         raise Http404
-    return get_object_or_404(ChatSession.objects.for_user(_user(request)), pk=int(raw))
+    return get_object_or_404(ChatSession.objects.for_user(_user(request)), pk=chat_id)
 
 
 @csrf_protect
