@@ -4,28 +4,25 @@ It limits its own memory and CPU time before touching the file, writes the resul
 it failed) as JSON to OUT, and exits. No Django: it starts in a fraction of a second.
 """
 
-import ctypes
 import json
 import os
 import resource
-import signal
 import sys
 from dataclasses import asdict
 
 from files.extraction import ExtractionError, Limits, extract_text
+from onyx_site.process_ties import die_with_parent
 
 EXIT_OK = 0
 EXIT_REFUSED = 3  # an ExtractionError: OUT holds the reason
 EXIT_OUT_OF_MEMORY = 4
 EXIT_ORPHANED = 5
-_PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent(parent_pid: int) -> None:
     """A worker killed with SIGKILL cannot end its child itself: ask the kernel to, so no
     orphan keeps reading (and holding CPU and memory) for a job that another worker now has."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before the kernel was asked
         sys.exit(EXIT_ORPHANED)
 
