@@ -46,6 +46,8 @@ run: venv
 	export PORT="$${PORT:-8000}"
 	echo "Onyx Sessions: http://127.0.0.1:$$PORT (web, a replies worker and a files worker; Ctrl+C stops all)"
 	# Every line of the Procfile, with the virtualenv first on PATH; honcho gives web $$PORT.
+	# honcho stops everything when one process exits: a worker that dies is started again instead.
+	export ONYX_KEEP_RUNNING="python -m onyx_site.keep_running"
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile start -p "$$PORT"
 
 test: venv
