@@ -18,12 +18,22 @@ import schemathesis
 OWNED: dict[str, dict[str, list[Any]]] = json.loads(os.environ.get("ONYX_SCHEMA_OWNED_IDS", "{}"))
 # The path segment before a parameter says what it names.
 KIND_OF_SEGMENT = {"chats": "chat", "messages": "message", "files": "file", "sessions": "session"}
+# Actions that only a question (edit) or only a reply (the others) can take: their message ids
+# come from that kind alone, or most runs would never reach a success.
+KIND_OF_MESSAGE_ACTION = {
+    "edit": "question",
+    "regenerate": "reply",
+    "stop": "reply",
+    "feedback": "reply",
+}
 
 
 def _kind(path: str, name: str) -> str:
     segments = path.strip("/").split("/")
     where = segments.index("{" + name + "}")
-    return KIND_OF_SEGMENT.get(segments[where - 1], "") if where else ""
+    kind = KIND_OF_SEGMENT.get(segments[where - 1], "") if where else ""
+    action = segments[where + 1] if where + 1 < len(segments) else ""
+    return KIND_OF_MESSAGE_ACTION.get(action, kind) if kind == "message" else kind
 
 
 def _real_id(owned: list[Any], generated: Any) -> Any:

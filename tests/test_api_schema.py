@@ -74,6 +74,8 @@ def _owned_things(alice: User) -> dict[str, dict[str, list[Any]]]:
         "kept": {
             "chat": [chat.pk],
             "message": [question.pk, reply.pk],
+            "question": [question.pk],
+            "reply": [reply.pk],
             "file": [ready.pk, failed.pk],
         },
         "doomed": {
