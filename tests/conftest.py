@@ -10,6 +10,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from accounts.models import User
+from chats import catalogue
 from chats.models import ChatMessage, ChatSession
 from files.models import UserFile
 from onyx_site.live_state import redis_client
@@ -25,6 +26,13 @@ PASSWORD = "correct horse battery staple 42"
 @pytest.fixture(autouse=True)
 def clean_redis() -> None:
     redis_client().flushdb()
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_connections() -> None:
+    """The process keeps the enabled model connections for a few seconds; an earlier test's
+    (deleted with its database rows, unseen by the signal that drops them) must not linger."""
+    catalogue.forget_connections()
 
 
 @pytest.fixture
