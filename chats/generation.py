@@ -68,22 +68,31 @@ def _open(
     return reply, prompt if replies.start_streaming(reply) else None
 
 
-def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> bool:
+def _finish(reply: ChatMessage, outcome: replies.Outcome) -> list[dict[str, object]]:
+    """Store the finished reply; the news to announce, or none if someone else finished it."""
     if not replies.finish(reply, outcome):
-        return False
+        return []
     live_state.forget_reply(reply.pk)
-    replies.announce_finished(reply)
-    return True
+    return replies.finished_news(reply)
 
 
-def _announce_again(owner_id: int, reply_id: int) -> None:
+def _news_again(owner_id: int, reply_id: int) -> list[dict[str, object]]:
     """An earlier attempt finished the reply, then died before it told the tabs (or before the
     engine heard it was done): tell them now, or they show it streaming until a reload. Tabs
     take a second `message.completed` for the same message as the same news."""
     reply = selectors.finished_reply(owner_id, reply_id)
-    if reply is not None:
-        live_state.forget_reply(reply.pk)
-        replies.announce_finished(reply)
+    if reply is None:
+        return []
+    live_state.forget_reply(reply.pk)
+    return replies.finished_news(reply)
+
+
+async def _finish_and_announce(reply: ChatMessage, outcome: replies.Outcome) -> None:
+    # Published from the loop, not the database thread: a thread waiting for the loop would
+    # hold its pooled connection meanwhile.
+    news = await in_db_thread(_finish)(reply, outcome)
+    if news:
+        await events.apublish_many(reply.owner_id, news)
 
 
 async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
@@ -92,8 +101,8 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
     giving_up = attempt >= MAX_ATTEMPTS or stop_asked
     opened = await in_db_thread(_open)(owner_id, reply_id, start=not giving_up)
     if opened is None:
-        if attempt > 0:
-            await in_db_thread(_announce_again)(owner_id, reply_id)
+        if attempt > 0 and (news := await in_db_thread(_news_again)(owner_id, reply_id)):
+            await events.apublish_many(owner_id, news)
         return  # deleted, or already finished
     reply, prompt = opened
     earlier_text = shown if shown is not None else reply.content
@@ -104,7 +113,7 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
             error="" if stop_asked else GAVE_UP,
             model_name=reply.model_name,
         )
-        await in_db_thread(_finish_and_announce)(reply, outcome)
+        await _finish_and_announce(reply, outcome)
         return
     if prompt is None:
         return  # finished by someone else meanwhile
@@ -136,7 +145,7 @@ async def write_reply(owner_id: int, reply_id: int, *, attempt: int) -> None:
         )
     finally:
         await asyncio.gather(typing_on, return_exceptions=True)
-    await in_db_thread(_finish_and_announce)(reply, outcome)
+    await _finish_and_announce(reply, outcome)
 
 
 @dataclass

@@ -103,6 +103,11 @@ def finish(reply: ChatMessage, outcome: Outcome) -> bool:
 
 def announce_finished(reply: ChatMessage) -> None:
     """Tell every tab the reply is finished: the whole message, typing off, a notification."""
+    events.publish_many(reply.owner_id, finished_news(reply))
+
+
+def finished_news(reply: ChatMessage) -> list[dict[str, object]]:
+    """The events of announce_finished(), for publishing from async code."""
     failed = reply.status == ChatMessage.Status.FAILED
     selectors.ready_to_show(reply.owner, [reply])
     news = [
@@ -120,7 +125,7 @@ def announce_finished(reply: ChatMessage) -> None:
                 "text": f"Reply {'failed' if failed else 'finished'} in “{chat.display_title}”",
             }
         )
-    events.publish_many(reply.owner_id, news)
+    return news
 
 
 def recover_stalled(*, user: User, chat: ChatSession) -> int:

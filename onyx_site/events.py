@@ -49,6 +49,15 @@ def publish_many(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, A
     return stored
 
 
+async def apublish_many(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """publish_many() from async code."""
+    stored = await live_state.astore_events(user_id, events)
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(user_group(user_id), {"type": LIVE_EVENTS, "events": stored})
+    return stored
+
+
 async def apublish(
     user_id: int, event: dict[str, Any], *, reply_text: ReplyText | None = None
 ) -> dict[str, Any]:

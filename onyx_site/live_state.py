@@ -188,22 +188,31 @@ return seqs
 """
 
 
+def _store_events_args(user_id: int, events: list[dict[str, Any]]) -> tuple[Any, ...]:
+    bodies = [json.dumps(event, separators=(",", ":"), ensure_ascii=False) for event in events]
+    return (
+        _STORE_EVENTS,
+        2,
+        _seq_key(user_id),
+        _log_key(user_id),
+        EVENT_LOG_LENGTH,
+        EVENT_LOG_TTL_SECONDS,
+        *bodies,
+    )
+
+
+def _with_seqs(events: list[dict[str, Any]], seqs: Any) -> list[dict[str, Any]]:
+    return [{**event, "seq": int(seq)} for event, seq in zip(events, seqs, strict=True)]
+
+
 def store_events(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Log several events, in order, under the user's next seqs; returns them with `seq`."""
-    bodies = [json.dumps(event, separators=(",", ":"), ensure_ascii=False) for event in events]
-    seqs = cast(
-        list[int],
-        redis_client().eval(
-            _STORE_EVENTS,
-            2,
-            _seq_key(user_id),
-            _log_key(user_id),
-            EVENT_LOG_LENGTH,
-            EVENT_LOG_TTL_SECONDS,
-            *bodies,
-        ),
-    )
-    return [{**event, "seq": int(seq)} for event, seq in zip(events, seqs, strict=True)]
+    return _with_seqs(events, redis_client().eval(*_store_events_args(user_id, events)))
+
+
+async def astore_events(user_id: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seqs = await aredis_client().eval(*_store_events_args(user_id, events))  # type: ignore[misc]
+    return _with_seqs(events, seqs)
 
 
 async def astore_event(
