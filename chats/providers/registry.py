@@ -2,6 +2,8 @@
 
 from collections.abc import AsyncIterator, Sequence
 
+from django.db import DatabaseError
+
 from chats.providers.base import (
     ChatProvider,
     ModelChoice,
@@ -11,6 +13,7 @@ from chats.providers.base import (
     ReplyStats,
 )
 from chats.providers.builtin import BuiltinProvider
+from onyx_site.async_db import in_db_thread
 
 
 class RefusingProvider:
@@ -40,3 +43,19 @@ def get_provider(choice: ModelChoice) -> ChatProvider:
 
         return OpenAICompatibleProvider(choice.server)
     return BuiltinProvider(others_offered=choice.others_offered)
+
+
+async def prepare_providers() -> None:
+    """In a replies worker, before its first job: import the model client and build a client
+    for every server offered. Done by the first reply instead, with 50 replies arriving at once,
+    the import alone held up the worker's loop, and every reply on it, for most of a second."""
+    from chats import catalogue
+    from chats.providers.openai import OpenAICompatibleProvider
+
+    try:
+        offered = await in_db_thread(catalogue.offered_models)()
+    except DatabaseError:
+        return  # PostgreSQL is not up yet: the first replies build their clients themselves
+    for model in offered:
+        if model.server is not None:
+            OpenAICompatibleProvider(model.server).client()

@@ -8,6 +8,9 @@ running jobs finish for ONYX_WORKER_GRACEFUL_SECONDS, then hands the rest back t
 
 import asyncio
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from procrastinate import App, PsycopgConnector
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.utils import connector_params
+from procrastinate.worker import Worker
 
 from onyx_site.jobs import UPKEEP_QUEUE
 
@@ -37,28 +41,74 @@ def worker_app() -> App:
     return app.with_connector(connector)
 
 
+# The engine takes jobs one at a time per worker, each a round trip to PostgreSQL; under a burst
+# of replies those trips queue behind each other, so a replies process runs several workers on
+# its one loop, each fetching for its share of the concurrency.
+JOBS_PER_FETCHER = 50
+
+
 async def run_worker(
     queues: list[str], *, concurrency: int, install_signal_handlers: bool = True
 ) -> None:
+    if "replies" in queues:
+        from chats.providers.registry import prepare_providers
+
+        await prepare_providers()
+    fetchers = max(1, min(4, concurrency // JOBS_PER_FETCHER))
+    name = "+".join(queues)
     async with worker_app().open_async() as engine:
+        engine.perform_import_paths()  # type: ignore[no-untyped-call]
+        workers = [
+            Worker(
+                app=engine,
+                queues=[*queues, UPKEEP_QUEUE],
+                name=name if fetchers == 1 else f"{name}.{n}",
+                concurrency=concurrency // fetchers + (n < concurrency % fetchers),
+                fetch_job_polling_interval=1.0,
+                abort_job_polling_interval=1.0,
+                update_heartbeat_interval=settings.ONYX_WORKER_HEARTBEAT_SECONDS,
+                stalled_worker_timeout=settings.ONYX_WORKER_STALLED_SECONDS,
+                shutdown_graceful_timeout=settings.ONYX_WORKER_GRACEFUL_SECONDS,
+                delete_jobs="successful",
+                install_signal_handlers=False,  # one handler for all of them, below
+                # The Django integration wraps each job in a clean-up of Django's connections
+                # that runs on asgiref's one process-wide sync thread, twice per job: under a
+                # burst, every job's start queues behind every other's. Our jobs never use the
+                # ORM on the loop: their database work runs in in_db_thread(), which hands its
+                # connection back.
+                task_middleware=[],
+            )
+            for n in range(fetchers)
+        ]
         log.info("Worker for %s starting, %d jobs at once", " and ".join(queues), concurrency)
-        await engine.run_worker_async(
-            queues=[*queues, UPKEEP_QUEUE],
-            name="+".join(queues),
-            concurrency=concurrency,
-            fetch_job_polling_interval=1.0,
-            abort_job_polling_interval=1.0,
-            update_heartbeat_interval=settings.ONYX_WORKER_HEARTBEAT_SECONDS,
-            stalled_worker_timeout=settings.ONYX_WORKER_STALLED_SECONDS,
-            shutdown_graceful_timeout=settings.ONYX_WORKER_GRACEFUL_SECONDS,
-            delete_jobs="successful",
-            install_signal_handlers=install_signal_handlers,
-            # The Django integration wraps each job in a clean-up of Django's connections that
-            # runs on asgiref's one process-wide sync thread, twice per job: under a burst, every
-            # job's start queues behind every other's. Our jobs never use the ORM on the loop:
-            # their database work runs in in_db_thread(), which hands its connection back.
-            task_middleware=[],
-        )
+        with _stopping_on_signals(workers) if install_signal_handlers else nullcontext():
+            # One worker failing stops the others.
+            async with asyncio.TaskGroup() as group:
+                for worker in workers:
+                    group.create_task(worker.run())  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _stopping_on_signals(workers: list[Worker]) -> Iterator[None]:
+    """SIGTERM or Ctrl+C stops the workers as the engine's own handler would: running jobs get
+    ONYX_WORKER_GRACEFUL_SECONDS, then go back to the queue. A second signal is the default
+    one again, for an operator who will not wait."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def stop() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        for worker in workers:
+            worker.stop()  # type: ignore[no-untyped-call]
+
+    for sig in signals:
+        loop.add_signal_handler(sig, stop)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 class Command(BaseCommand):
