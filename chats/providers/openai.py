@@ -1,13 +1,20 @@
-"""Any OpenAI-compatible /v1/chat/completions server, streamed through the `openai` client."""
+"""Any OpenAI-compatible /v1/chat/completions server, streamed as server-sent events.
+
+The chunks are read as plain JSON with httpx and httpx-sse rather than through the `openai`
+client: that client builds a typed object for every chunk and transforms every request, which
+was half of a replies worker's CPU under load (bench/first_token.py), and we read three fields.
+"""
 
 import asyncio
+import json
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import openai
+import httpx
 from django.conf import settings
+from httpx_sse import SSEError, aconnect_sse
 
 from chats.providers.base import Passage, PromptMessage, ProviderError, ReplyStats, ServerModel
 
@@ -42,24 +49,37 @@ class _ClientConfig:
 # Building a client costs tens of milliseconds of CPU (its TLS context), and its connection pool
 # is what makes the next reply's first token fast: one client per server and event loop (a
 # client's connections belong to the loop that opened them), built once per process.
-_ClientsOfLoop = dict[_ClientConfig, openai.AsyncOpenAI]
+_ClientsOfLoop = dict[_ClientConfig, httpx.AsyncClient]
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ClientsOfLoop]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _client_for(config: _ClientConfig) -> openai.AsyncOpenAI:
+def _client_for(config: _ClientConfig) -> httpx.AsyncClient:
     per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
     client = per_loop.get(config)
     if client is None:
-        client = openai.AsyncOpenAI(
+        client = httpx.AsyncClient(
             base_url=config.base_url,
-            api_key=config.api_key or "not-needed",
-            timeout=openai.Timeout(config.read_timeout, connect=config.connect_timeout),
-            max_retries=0,
+            headers={"Authorization": f"Bearer {config.api_key or 'not-needed'}"},
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
         )
         per_loop[config] = client
     return client
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """What an error answer says: OpenAI's `{"error": {"message": ...}}`, else its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return response.text
 
 
 class OpenAICompatibleProvider:
@@ -76,6 +96,10 @@ class OpenAICompatibleProvider:
             connect_timeout=settings.ONYX_LLM_CONNECT_TIMEOUT,
         )
 
+    def client(self) -> httpx.AsyncClient:
+        """This server's client on the running loop, built on first use."""
+        return _client_for(self.config)
+
     async def stream_reply(
         self,
         messages: Sequence[PromptMessage],
@@ -87,52 +111,53 @@ class OpenAICompatibleProvider:
         if passages:
             payload.insert(0, context_message(passages))
         stats.model = self.model
-        try:
-            stream = await _client_for(self.config).chat.completions.create(
-                model=self.model, messages=payload, stream=True
-            )
-        except openai.APIError as error:
-            raise self._explain(error) from error
+        body = {"model": self.model, "messages": payload, "stream": True}
         finished = False
         try:
-            async for chunk in stream:
-                if chunk.model:
-                    stats.model = chunk.model
-                if chunk.usage is not None:
-                    stats.prompt_tokens = chunk.usage.prompt_tokens
-                    stats.completion_tokens = chunk.usage.completion_tokens
-                for choice in chunk.choices:
-                    if choice.finish_reason:
-                        finished = True
-                    if choice.delta is not None and choice.delta.content:
-                        yield choice.delta.content
-        except openai.APIError as error:
-            raise self._explain(error) from error
-        except (ValueError, TypeError) as error:
+            async with aconnect_sse(self.client(), "POST", "chat/completions", json=body) as source:
+                if source.response.is_error:
+                    await source.response.aread()
+                    raise self._status_error(source.response)
+                async for event in source.aiter_sse():
+                    if event.data.strip() == "[DONE]":
+                        break
+                    chunk = json.loads(event.data)
+                    if "error" in chunk:
+                        raise ProviderError(
+                            f"The language model at {self.base_url} failed: "
+                            f"{_short(str(chunk['error']))}"
+                        )
+                    if chunk.get("model"):
+                        stats.model = chunk["model"]
+                    if usage := chunk.get("usage"):
+                        stats.prompt_tokens = usage.get("prompt_tokens")
+                        stats.completion_tokens = usage.get("completion_tokens")
+                    for choice in chunk.get("choices") or ():
+                        if choice.get("finish_reason"):
+                            finished = True
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            yield content
+        except httpx.TimeoutException as error:
+            raise ProviderError(
+                f"The language model at {self.base_url} did not answer within "
+                f"{self.read_timeout:g} seconds."
+            ) from error
+        except httpx.TransportError as error:
+            raise ProviderError(
+                f"Could not reach the language model at {self.base_url}: the connection failed "
+                "or was cut. Check that the server is running."
+            ) from error
+        except (SSEError, ValueError, TypeError, AttributeError) as error:
+            # Not an event stream, not JSON, or JSON of another shape.
             raise ProviderError(
                 f"The language model at {self.base_url} sent a reply that could not be read."
             ) from error
-        finally:
-            await stream.close()
         if not finished:
             raise ProviderError("The language model's reply was cut off before it finished.")
 
-    def _explain(self, error: openai.APIError) -> ProviderError:
-        where = self.base_url
-        if isinstance(error, openai.APITimeoutError):
-            return ProviderError(
-                f"The language model at {where} did not answer within "
-                f"{self.read_timeout:g} seconds."
-            )
-        if isinstance(error, openai.APIConnectionError):
-            return ProviderError(
-                f"Could not reach the language model at {where}: the connection failed "
-                "or was cut. Check that the server is running."
-            )
-        if isinstance(error, openai.APIStatusError):
-            detail = error.message or ""
-            return ProviderError(
-                f"The language model at {where} answered with HTTP {error.status_code}: "
-                f"{_short(detail)}"
-            )
-        return ProviderError(f"The language model at {where} failed: {_short(str(error))}")
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        return ProviderError(
+            f"The language model at {self.base_url} answered with HTTP {response.status_code}: "
+            f"{_short(_error_detail(response))}"
+        )
