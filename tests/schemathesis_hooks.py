@@ -37,8 +37,12 @@ def _kind(path: str, name: str) -> str:
 
 
 def _real_id(owned: list[Any], generated: Any) -> Any:
-    """Three generated values in four become one of `owned`; the fourth stays as it is."""
+    """Three generated values in four become one of `owned`; the fourth stays as it is. Only a
+    value of the ids' own type is replaced: a string generated for an integer id is a request
+    meant to be refused, and must stay one."""
     if isinstance(generated, bool) or not isinstance(generated, int | str):
+        return generated
+    if owned and not isinstance(generated, type(owned[0])):
         return generated
     key = generated if isinstance(generated, int) else len(generated)
     if not owned or key % 4 == 0:
