@@ -158,6 +158,9 @@ function continuesBranch(bubble) {
 function adopt(fresh, existing) {
   const id = Number(fresh.dataset.messageId);
   offBranch.delete(id);
+  // A finished message never becomes unfinished again: a bubble fetched before the reply
+  // finished, whose answer came after message.completed, is older news than the page's.
+  if (existing && !isUnfinished(existing) && isUnfinished(fresh)) return existing;
   if (!existing) streams.delete(id);
   const stream = streams.get(id);
   if (existing && stream && isUnfinished(fresh)) {
