@@ -93,11 +93,11 @@ function sameFiles(files) {
 
 // A file's state changed: its chip takes the status pill from the server's own row for it.
 function updateChip(file, rowHtml) {
+  // A refresh on its way may be older than this news: it would put back the old status (or
+  // bring the chip this news had no chip for), so one more follows it.
+  if (refreshing) refreshAgain = true;
   const chip = chips.querySelector(`.file-chip[data-file-id="${file.id}"]`);
-  if (!chip) {
-    if (refreshing) refreshAgain = true; // its chip may be on its way, older than this news
-    return;
-  }
+  if (!chip) return;
   const template = document.createElement("template");
   template.innerHTML = rowHtml;
   const status = template.content.querySelector("[data-role=status]");
