@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.test import override_settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, WebSocketRoute, expect
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
@@ -267,6 +267,52 @@ def test_a_rate_limit_is_said_once(base_url: str, open_page: OpenPage) -> None:
     )
     expect(page.get_by_text("You are sending messages too quickly")).to_have_count(1)
     expect(page.locator("#composer textarea")).to_have_value("Hello again")  # nothing is lost
+
+
+@override_settings(ONYX_BUILTIN_WORD_DELAY=0.05)
+def test_a_bubble_fetched_before_its_reply_finished_does_not_undo_the_finish(
+    base_url: str, open_page: OpenPage
+) -> None:
+    """When the POST's answer comes before its events, the page fetches the bubbles; if the
+    reply finishes while that fetch is on its way, the older answer must not bring back the
+    streaming bubble (it stayed 'streaming' until a reload)."""
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page()
+    # What the server sends on the socket goes through here, so it can be held back.
+    holding, held, sockets = [False], [], []
+
+    def through(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        sockets.append(socket)
+        server.on_message(lambda m: held.append(m) if holding[0] else socket.send(m))
+
+    page.route_web_socket(re.compile(r"/ws/"), through)
+    # The page's fetch of the bubbles is answered now, delivered later.
+    stale: list[tuple[Route, APIResponse]] = []
+    page.route(re.compile(r"\?ids="), lambda route: stale.append((route, route.fetch())))
+    sign_in_page(page, base_url, alice.email)
+    new_chat(page)
+
+    holding[0] = True
+    send(page, "Hello, 世界 👋")
+    wait_until(lambda: (page.evaluate("0"), stale)[1], what="the page to fetch the bubbles")
+    [(route, answer)] = stale
+    assert 'data-status="pending"' in answer.text() or 'data-status="streaming"' in answer.text()
+    wait_until(
+        lambda: (
+            ChatMessage.objects.for_user(alice).filter(role="assistant", status="done").exists()
+        ),
+        what="the reply to finish",
+    )
+    holding[0] = False
+    for message in held:
+        sockets[-1].send(message)
+    reply = page.locator(".message.assistant")
+    expect(reply).to_have_attribute("data-status", "done")
+    route.fulfill(response=answer)
+    expect(page.locator("[data-role=send]")).to_be_enabled()  # send() has placed what it fetched
+    expect(reply).to_have_attribute("data-status", "done")
+    expect(reply.locator(".body")).to_contain_text("Hello!")
 
 
 def test_regenerate_writes_a_new_reply_in_place(base_url: str, open_page: OpenPage) -> None:
