@@ -68,18 +68,21 @@ def _client_for(config: _ClientConfig) -> httpx.AsyncClient:
     return client
 
 
+def _message_of(error: object) -> str | None:
+    """What an OpenAI `error` says: its `{"message": ...}`, or the string it is."""
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return error if isinstance(error, str) else None
+
+
 def _error_detail(response: httpx.Response) -> str:
-    """What an error answer says: OpenAI's `{"error": {"message": ...}}`, else its text."""
+    """What an error answer says: its `{"error": ...}`, else its text."""
     try:
         body = response.json()
     except ValueError:
         return response.text
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    if isinstance(error, str):
-        return error
-    return response.text
+    message = _message_of(body.get("error")) if isinstance(body, dict) else None
+    return response.text if message is None else message
 
 
 class OpenAICompatibleProvider:
@@ -123,9 +126,9 @@ class OpenAICompatibleProvider:
                         break
                     chunk = json.loads(event.data)
                     if "error" in chunk:
+                        detail = _message_of(chunk["error"]) or str(chunk["error"])
                         raise ProviderError(
-                            f"The language model at {self.base_url} failed: "
-                            f"{_short(str(chunk['error']))}"
+                            f"The language model at {self.base_url} failed: {_short(detail)}"
                         )
                     if chunk.get("model"):
                         stats.model = chunk["model"]
