@@ -67,21 +67,27 @@ def offered_models() -> list[OfferedModel]:
 # them. Kept per process for a few seconds, and dropped at once in the process that saves one.
 CONNECTIONS_CACHE_SECONDS = 5.0
 _connections: tuple[float, list[ModelConnection]] | None = None
+# Counts the times the cache was dropped: a read that a save overtook is not kept.
+_dropped = 0
 
 
 def _enabled_connections() -> list[ModelConnection]:
     global _connections
-    now = time.monotonic()
-    if _connections is None or now - _connections[0] > CONNECTIONS_CACHE_SECONDS:
-        enabled = list(ModelConnection.objects.filter(enabled=True).order_by("name", "pk"))
+    cached, now = _connections, time.monotonic()
+    if cached is not None and now - cached[0] <= CONNECTIONS_CACHE_SECONDS:
+        return cached[1]
+    dropped_before = _dropped
+    enabled = list(ModelConnection.objects.filter(enabled=True).order_by("name", "pk"))
+    if _dropped == dropped_before:
         _connections = (now, enabled)
-    return _connections[1]
+    return enabled
 
 
 @receiver(post_save, sender=ModelConnection)
 @receiver(post_delete, sender=ModelConnection)
 def forget_connections(**kwargs: object) -> None:
-    global _connections
+    global _connections, _dropped
+    _dropped += 1
     _connections = None
 
 

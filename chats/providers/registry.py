@@ -56,10 +56,6 @@ async def prepare_providers() -> None:
         offered = await in_db_thread(catalogue.offered_models)()
     except DatabaseError:
         return  # PostgreSQL is not up yet: the first replies build their clients themselves
-    finally:
-        # Read for the warm-up only: replies read the connections afresh, with whatever an
-        # operator saved meanwhile.
-        catalogue.forget_connections()
     for model in offered:
         if model.server is not None:
             OpenAICompatibleProvider(model.server).client()
