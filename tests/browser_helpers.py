@@ -1,5 +1,8 @@
-"""What the browser tests share: signing in, screenshots for the README, the axe-core check."""
+"""What the browser tests share: signing in, screenshots for the README, the axe-core check,
+server-side work done beside the browser."""
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,13 @@ from tests.conftest import PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def off_the_browsers_thread(work: Callable[[], object]) -> None:
+    """Server-side work that publishes live events: Playwright runs an event loop on the test's
+    thread (see tests/conftest.py), where the sync publish (async_to_sync) may not run."""
+    with ThreadPoolExecutor(max_workers=1) as other_thread:
+        other_thread.submit(work).result(timeout=30)
 
 
 def sign_in_page(

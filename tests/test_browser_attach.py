@@ -3,7 +3,6 @@ progress, refusals are explained, the chips above the composer follow every tab 
 reading status, and removing one detaches the file from the chat."""
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import APIResponse, FilePayload, Page, Route, expect
@@ -14,7 +13,12 @@ from chats.models import ChatSession
 from files.events import file_event
 from files.models import UserFile
 from onyx_site import events
-from tests.browser_helpers import screenshot, serious_accessibility_problems, sign_in_page
+from tests.browser_helpers import (
+    off_the_browsers_thread,
+    screenshot,
+    serious_accessibility_problems,
+    sign_in_page,
+)
 from tests.conftest import DESKTOP, PASSWORD, PHONE
 from tests.factories import add_message, make_chat
 from tests.file_samples import pdf_bytes
@@ -63,13 +67,6 @@ def _attached(chat: ChatSession) -> list[str]:
     return sorted(chat.files.values_list("name", flat=True))
 
 
-def _off_the_browsers_thread(work: Callable[[], object]) -> None:
-    """Server-side work that publishes live events: Playwright runs an event loop on this
-    thread, where the sync publish (async_to_sync) may not run."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(work).result()
-
-
 def _file_being_read(owner: User, name: str) -> UserFile:
     return UserFile.objects.create(
         owner=owner,
@@ -91,7 +88,7 @@ def test_a_chip_refresh_older_than_a_files_news_does_not_undo_it(
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chat = _chat_with_a_reply(alice)
     notes = _file_being_read(alice, "notes — 東京.md")
-    _off_the_browsers_thread(lambda: services.attach_file(chat=chat, file=notes))
+    off_the_browsers_thread(lambda: services.attach_file(chat=chat, file=notes))
     page = open_page(viewport=DESKTOP)
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
     notes_chip = page.locator(".file-chip", has_text="notes — 東京.md")
@@ -109,13 +106,13 @@ def test_a_chip_refresh_older_than_a_files_news_does_not_undo_it(
 
     page.route(chips_url, hold_the_first)
     brief = _file_being_read(alice, "brief — 鷺.md")
-    _off_the_browsers_thread(lambda: services.attach_file(chat=chat, file=brief))
+    off_the_browsers_thread(lambda: services.attach_file(chat=chat, file=brief))
     wait_until(lambda: (page.evaluate("0"), stale)[1], what="the page to refresh its chips")
     [(route, answer)] = stale
     # The notes are read meanwhile, and the page hears so.
     UserFile.objects.for_user(alice).filter(pk=notes.pk).update(status=UserFile.Status.READY)
     notes.refresh_from_db()
-    _off_the_browsers_thread(lambda: events.publish(alice.pk, file_event("file.updated", notes)))
+    off_the_browsers_thread(lambda: events.publish(alice.pk, file_event("file.updated", notes)))
     expect(notes_chip).to_have_attribute("data-status", "ready")
 
     route.fulfill(response=answer)  # the older answer: both files still being read

@@ -4,7 +4,6 @@ nothing lost (also when the channel layer drops events), and a finished state af
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from chats.providers.builtin import NO_MODEL_REPLY
 from onyx_site import events, live_state
-from tests.browser_helpers import sign_in_page
+from tests.browser_helpers import off_the_browsers_thread, sign_in_page
 from tests.conftest import PASSWORD, WorkerProcesses, bearer, server_tokens
 from tests.fake_openai_server import FakeOpenAIServer, Script
 from tests.live_socket import LiveSocket
@@ -214,9 +213,7 @@ def test_a_tab_that_sees_a_gap_in_seq_fetches_what_it_missed_from_the_log(
         live_state.store_event(alice.pk, renamed)  # logged, never sent: lost on the way
         events.publish(alice.pk, {"type": "notification", "text": "Après 🙂"})
 
-    # Not in this thread: Playwright's event loop runs here (see tests/conftest.py).
-    with ThreadPoolExecutor(max_workers=1) as other_thread:
-        other_thread.submit(lose_one_then_send_one).result(timeout=30)
+    off_the_browsers_thread(lose_one_then_send_one)
     for tab in tabs:
         expect(tab.locator("[data-testid=chat-title]")).to_have_text("Verloren ✓ 迷子")
         assert tab.evaluate("window.neverReloaded") is True
