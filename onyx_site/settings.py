@@ -141,9 +141,10 @@ if not 1 <= DATABASE_POOL_MIN <= DATABASE_POOL_MAX:
         "DATABASE_POOL_MIN must be at least 1 and at most DATABASE_POOL_MAX."
     )
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
-# The pool checks a connection before handing it out, so after PostgreSQL restarts the dead
-# connections are replaced instead of failing one request each.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django's backend, with a pooled connection checked before use only when it may have gone bad,
+# so after PostgreSQL restarts the dead connections are replaced instead of failing one request
+# each, without a round trip on every request (onyx_site/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "onyx_site.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": DATABASE_POOL_MIN,
     "max_size": DATABASE_POOL_MAX,
