@@ -189,7 +189,7 @@ class ChatViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = _user(request)
 
-        def read(offset: int, limit: int) -> tuple[list[ChatSession], int | None]:
+        def read(offset: int, limit: int) -> tuple[list[selectors.ChatRow], int | None]:
             return selectors.chat_page(user, offset=offset, limit=limit)
 
         page = self.paginate_queryset(read)  # type: ignore[arg-type]

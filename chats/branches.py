@@ -22,7 +22,7 @@ _MESSAGES = ChatMessage._meta.db_table
 # with `sibling_ids`, every version of each (same parent), oldest first, when %(siblings)s.
 # One statement: the walk up the branch, then each row by its primary key (as `pk IN (WITH
 # RECURSIVE …)`, PostgreSQL may plan a scan of the whole chat instead). raw() keeps no queryset
-# filter, so the owner and the chat are conditions of the statement itself.
+# filter, so the owner and the chat are conditions of the statement itself (raw_for_user).
 _BRANCH_ROWS = f"""
 WITH RECURSIVE branch(id, parent_id, depth) AS (
     SELECT id, parent_id, 1 FROM {_MESSAGES}
@@ -74,19 +74,13 @@ def ancestors(
 ) -> list[ChatMessage]:
     """`start_id` and the messages above it on its branch, at most `limit`, newest first; with
     `siblings`, each already knows its versions (attach_siblings() then asks for nothing)."""
-    if start_id is None or limit < 1 or not user.is_authenticated:
+    if start_id is None or limit < 1:
         return []
-    rows = ChatMessage.objects.for_user(user).raw(
+    messages = ChatMessage.objects.raw_for_user(
+        user,
         _BRANCH_ROWS,
-        {
-            "start": start_id,
-            "owner": user.pk,
-            "chat": chat_id,
-            "limit": limit,
-            "siblings": siblings,
-        },
+        {"start": start_id, "chat": chat_id, "limit": limit, "siblings": siblings},
     )
-    messages = list(rows)
     if siblings:
         for message in messages:
             ids = message.sibling_ids or [message.pk]

@@ -3,8 +3,8 @@
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import QuerySet
@@ -45,9 +45,10 @@ _ATTACHED_FILES_OF_C = f"""COALESCE((
 # A page of the user's chats that are not archived, pinned first, then by latest activity; each
 # row with `total_rows` (how many chats the list has in all, a window count) and its attached
 # files: a page and its total in one statement, and its SQL built once instead of by the ORM on
-# every request. raw() keeps no queryset filter, so the owner is a condition of the statement.
+# every request. The owner is a condition of the statement itself.
 _CHAT_PAGE = f"""
-SELECT c.*, count(*) OVER () AS total_rows, {_ATTACHED_FILES_OF_C} AS attached_files_json
+SELECT c.id, c.title, c.pinned, c.archived, c.model, c.system_prompt, c.active_leaf_id,
+    c.created_at, c.updated_at, {_ATTACHED_FILES_OF_C}, count(*) OVER ()
 FROM {ChatSession._meta.db_table} AS c
 WHERE c.owner_id = %(owner)s AND NOT c.archived
 ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC
@@ -55,27 +56,33 @@ LIMIT %(limit)s OFFSET %(offset)s
 """  # noqa: S608
 # The attached files of the chats %(ids)s of the owner.
 _FILES_OF_THESE_CHATS = f"""
-SELECT c.id, {_ATTACHED_FILES_OF_C} AS attached_files_json
+SELECT c.id, {_ATTACHED_FILES_OF_C}
 FROM {ChatSession._meta.db_table} AS c
 WHERE c.owner_id = %(owner)s AND c.id = ANY(%(ids)s)
 """  # noqa: S608
 
 
-def chat_page(user: User, *, offset: int, limit: int) -> tuple[list[ChatSession], int | None]:
-    """`limit` chats of the API's list from `offset`, with their `attached_files`, and how many
+class ChatRow(NamedTuple):
+    """A chat as the API's list shows it, read without building a model instance."""
+
+    pk: int
+    title: str
+    pinned: bool
+    archived: bool
+    model: str
+    system_prompt: str
+    active_leaf_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    attached_files: list[dict[str, Any]]
+
+
+def chat_page(user: User, *, offset: int, limit: int) -> tuple[list[ChatRow], int | None]:
+    """`limit` chats of the API's list from `offset`, with their attached files, and how many
     the list has in all (None when the page is past its end)."""
-    if not user.is_authenticated:
-        return [], 0
-    chats = list(
-        ChatSession.objects.for_user(user).raw(
-            _CHAT_PAGE, {"owner": user.pk, "limit": limit, "offset": offset}
-        )
-    )
-    total: int | None = 0 if offset == 0 else None
-    for chat in chats:
-        chat.attached_files = json.loads(chat.__dict__.pop("attached_files_json"))
-        total = chat.__dict__.pop("total_rows")
-    return chats, total
+    rows = ChatSession.objects.rows_for_user(user, _CHAT_PAGE, {"limit": limit, "offset": offset})
+    total: int | None = rows[0][-1] if rows else (0 if offset == 0 else None)
+    return [ChatRow._make((*row[:-2], json.loads(row[-2]))) for row in rows], total
 
 
 def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
@@ -83,12 +90,12 @@ def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
     with one statement for all of them, written once (the ORM built this join anew each time,
     more than half a millisecond of every message sent)."""
     by_chat: dict[int, list[dict[str, Any]]] = {chat.pk: [] for chat in chats}
-    if by_chat and user.is_authenticated:
-        rows = ChatSession.objects.for_user(user).raw(
-            _FILES_OF_THESE_CHATS, {"owner": user.pk, "ids": list(by_chat)}
+    if by_chat:
+        rows = ChatSession.objects.rows_for_user(
+            user, _FILES_OF_THESE_CHATS, {"ids": list(by_chat)}
         )
-        for row in rows:
-            by_chat[row.pk] = json.loads(row.__dict__["attached_files_json"])
+        for chat_id, files in rows:
+            by_chat[chat_id] = json.loads(files)
     for chat in chats:
         chat.attached_files = by_chat[chat.pk]
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OWNED_MODELS = {"ChatSession", "ChatMessage", "UserFile", "FileChunk"}
 ALLOWED_FILES = {"admin.py"}
 # Creating a row names its owner explicitly; that is not a lookup.
-ALLOWED_METHODS = {"for_user", "create", "bulk_create"}
+ALLOWED_METHODS = {"for_user", "raw_for_user", "rows_for_user", "create", "bulk_create"}
 # Changing what a relation holds is a write, given rows already scoped with for_user().
 RELATION_WRITES = {"set", "add", "remove", "clear"}
 SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
@@ -114,3 +114,24 @@ def test_the_check_catches_every_way_around_for_user() -> None:
         "related manager .files.all",
         "prefetch_related('files')",
     ]
+
+
+# The one place hand-written statements reach owned rows (OwnedQuerySet's raw_for_user and
+# rows_for_user, which require the owner as a condition), and the readiness probe's statement,
+# which reads no rows. raw() on a for_user() queryset would keep none of its filter.
+CURSOR_USERS = {"onyx_site/ownership.py", "onyx_site/health.py"}
+
+
+def test_only_the_owned_rows_helper_opens_a_cursor() -> None:
+    opened = []
+    for app in ("accounts", "chats", "files", "onyx_site"):
+        for path in (ROOT / app).rglob("*.py"):
+            where = str(path.relative_to(ROOT))
+            if "migrations" in path.parts or where in CURSOR_USERS:
+                continue
+            opened += [
+                f"{where}:{node.lineno}"
+                for node in ast.walk(ast.parse(path.read_text(), filename=where))
+                if isinstance(node, ast.Attribute) and node.attr in ("cursor", "raw")
+            ]
+    assert opened == []
