@@ -48,6 +48,9 @@ from websockets.typing import Origin  # noqa: E402
 from tests.fake_openai_server import FakeOpenAIServer, Script, start_fake_openai  # noqa: E402
 from tests.redis_db import with_redis_db  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from stack import procfile_web_options  # noqa: E402
+
 BENCH_DB = "bench_first_token"
 BENCH_REDIS_DB = "14"  # the tests use 15 and `make run` 0
 PASSWORD = "bench password, long enough 42"
@@ -211,8 +214,9 @@ def start_app(env: dict[str, str], *, replies_workers: int) -> Running:
         web = subprocess.Popen(
             [
                 *(sys.executable, "-m", "uvicorn", "onyx_site.asgi:application"),
-                *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"),
-                *("--no-access-log", "--log-level", "warning"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+                *procfile_web_options(),
+                *("--log-level", "warning"),
             ],
             cwd=ROOT,
             env=env,

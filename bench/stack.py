@@ -27,6 +27,24 @@ BENCH_REDIS_DB = "14"
 LOG_DIR = ROOT / "var" / "log"
 
 
+def procfile_web_options() -> list[str]:
+    """The options the Procfile's `web` line gives uvicorn, but where it listens: a benchmark
+    measures the server as production runs it."""
+    line = next(
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")
+    )
+    words = shlex.split(line.removeprefix("web:"))
+    options = words[words.index("onyx_site.asgi:application") + 1 :]
+    kept = []
+    while options:
+        word = options.pop(0)
+        if word in ("--host", "--port"):
+            options.pop(0)
+        else:
+            kept.append(word)
+    return kept
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -142,7 +160,7 @@ class Stack:
         port = free_port()
         commands = {
             "uvicorn": f"uvicorn onyx_site.asgi:application --host 127.0.0.1 --port {port} "
-            "--no-access-log --log-level warning --ws-per-message-deflate false",
+            f"{shlex.join(procfile_web_options())} --log-level warning",
             "granian": f"granian --interface asgi --host 127.0.0.1 --port {port} "
             "--log-level warning onyx_site.asgi:application",
             "daphne": f"daphne -b 127.0.0.1 -p {port} onyx_site.asgi:application",
