@@ -313,9 +313,10 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     pagination_class = BranchCursor
 
     def _chat(self) -> ChatSession:
-        return get_object_or_404(
-            ChatSession.objects.for_user(_user(self.request)), pk=self.kwargs["chat_pk"]
-        )
+        try:
+            return ChatSession.objects.one_for_user(_user(self.request), self.kwargs["chat_pk"])
+        except ChatSession.DoesNotExist:
+            raise NotFound("No ChatSession matches the given query.") from None
 
     def get_queryset(self) -> Any:
         return ChatMessage.objects.for_user(_user(self.request)).filter(

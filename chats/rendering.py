@@ -5,11 +5,11 @@ exactly like this port of it, so a finished reply looks the same before and afte
 Code is highlighted in the browser for both; the server only marks each fence's language.
 """
 
+import html
 import re
 from functools import lru_cache
 
 import nh3
-from django.utils.html import escape
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -118,5 +118,6 @@ def render_assistant_markdown(text: str) -> str:
 
 
 def render_user_text(text: str) -> str:
-    """User text is never Markdown or HTML: escaped, with its line breaks kept."""
-    return escape(text.replace("\r\n", "\n")).replace("\n", "<br>")
+    """User text is never Markdown or HTML: escaped (as Django's escape(), without its lazy-text
+    wrapper: this runs for every message shown), with its line breaks kept."""
+    return html.escape(text.replace("\r\n", "\n")).replace("\n", "<br>")

@@ -20,8 +20,9 @@ MAX_TITLE_CHARS = 200
 def _datetime(value: datetime) -> str:
     """As DRF's DateTimeField writes it (ISO 8601, UTC as "Z"), without its per-call
     time-zone lookups: every time here is UTC (settings.TIME_ZONE)."""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if value.tzinfo is not UTC:  # times read from PostgreSQL already are (onyx_site/db_times.py)
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"
 
 
 class AttachedFileSerializer(serializers.ModelSerializer[UserFile]):

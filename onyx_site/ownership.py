@@ -27,6 +27,23 @@ class OwnedQuerySet(models.QuerySet[_Model]):
             return []
         return list(self.raw(statement, {**parameters, "owner": owner}))
 
+    def one_for_user(self, user: Any, pk: int) -> _Model:
+        """The user's row with primary key `pk`, or DoesNotExist (anyone else's, or none): the
+        lookup a request about one object starts with, by a statement written once instead of
+        an ORM query built anew on every request."""
+        missing = self.model.DoesNotExist  # type: ignore[attr-defined]
+        if not 0 < pk < 2**63:
+            raise missing
+        model = self.model._meta
+        statement = (
+            f"SELECT {columns_of(self.model)} FROM {model.db_table} "  # noqa: S608  (names from the model, values as parameters)
+            f"WHERE {model.pk.column} = %(pk)s AND owner_id = {OWNER_PARAMETER}"
+        )
+        rows = self.raw_for_user(user, statement, {"pk": pk})
+        if not rows:
+            raise missing
+        return rows[0]
+
     def rows_for_user(
         self, user: Any, statement: str, parameters: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
@@ -46,3 +63,10 @@ def _owner_of(user: Any, statement: str) -> Any:
     if user is None or not user.is_authenticated:
         return None
     return user.pk
+
+
+def columns_of(model: type[models.Model], table: str = "") -> str:
+    """The model's columns, named one by one rather than `*`: a prepared statement must not
+    change its result's shape when a migration adds a column under a running process."""
+    prefix = f"{table}." if table else ""
+    return ", ".join(f"{prefix}{field.column}" for field in model._meta.concrete_fields)

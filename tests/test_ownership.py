@@ -8,13 +8,25 @@ owned model, or prefetch_related naming an owned relation without a scoped Prefe
 import ast
 from pathlib import Path
 
+import pytest
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import User
+from chats.models import ChatSession
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNED_MODELS = {"ChatSession", "ChatMessage", "UserFile", "FileChunk"}
 ALLOWED_FILES = {"admin.py"}
 # Creating a row names its owner explicitly; that is not a lookup.
-ALLOWED_METHODS = {"for_user", "raw_for_user", "rows_for_user", "create", "bulk_create"}
+ALLOWED_METHODS = {
+    "for_user",
+    "one_for_user",
+    "raw_for_user",
+    "rows_for_user",
+    "create",
+    "bulk_create",
+}
 # Changing what a relation holds is a write, given rows already scoped with for_user().
 RELATION_WRITES = {"set", "add", "remove", "clear"}
 SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
@@ -135,3 +147,22 @@ def test_only_the_owned_rows_helper_opens_a_cursor() -> None:
                 if isinstance(node, ast.Attribute) and node.attr in ("cursor", "raw")
             ]
     assert opened == []
+
+
+@pytest.mark.django_db
+def test_hand_written_statements_only_ever_reach_the_users_own_rows(
+    alice: User, bob: User, alice_chat: ChatSession, bob_chat: ChatSession
+) -> None:
+    chats = ChatSession.objects
+    assert chats.one_for_user(alice, alice_chat.pk) == alice_chat
+    for who, pk in [(alice, bob_chat.pk), (AnonymousUser(), alice_chat.pk), (alice, 2**63)]:
+        with pytest.raises(ChatSession.DoesNotExist):
+            chats.one_for_user(who, pk)
+    by_title = f"SELECT title FROM {ChatSession._meta.db_table} WHERE owner_id = %(owner)s"
+    assert chats.rows_for_user(bob, by_title, {}) == [(bob_chat.title,)]
+    assert chats.rows_for_user(AnonymousUser(), by_title, {}) == []
+    unlimited = f"SELECT title FROM {ChatSession._meta.db_table}"
+    with pytest.raises(ValueError, match="owner"):
+        chats.rows_for_user(alice, unlimited, {})
+    with pytest.raises(ValueError, match="owner"):
+        chats.raw_for_user(alice, f"SELECT * FROM {ChatSession._meta.db_table}", {})
