@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession, Siblings
+from onyx_site.ownership import columns_of
 
 _MESSAGES = ChatMessage._meta.db_table
 
@@ -32,7 +33,7 @@ WITH RECURSIVE branch(id, parent_id, depth) AS (
     FROM {_MESSAGES} AS m JOIN branch AS b ON m.id = b.parent_id
     WHERE b.depth < %(limit)s
 )
-SELECT m.*,
+SELECT {columns_of(ChatMessage, "m")},
     CASE
         WHEN NOT %(siblings)s THEN NULL
         WHEN m.parent_id IS NULL THEN (
