@@ -8,7 +8,8 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import DataError, connection
-from psycopg_pool import ConnectionPool
+from procrastinate.contrib.django.utils import connector_params
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from onyx_site import db_pool
 from tests.waiting import wait_until
@@ -114,3 +115,50 @@ def test_a_connection_idle_for_long_is_checked(
     monkeypatch.setattr(db_pool, "CHECK_AFTER_IDLE_SECONDS", 0.0)
     assert _checkouts() == pooled
     assert len(checks) == settings.DATABASE_POOL_MAX + 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_task_engines_pool_checks_only_in_doubt_and_replaces_ended_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+    check = AsyncConnectionPool.check_connection
+
+    async def counted(conn: Any) -> None:
+        made.append(conn)
+        await check(conn)
+
+    monkeypatch.setattr(AsyncConnectionPool, "check_connection", staticmethod(counted))
+    params = connector_params("default")  # as the worker's engine connects
+    pool = db_pool.async_pool_checking_when_in_doubt(
+        kwargs=params, min_size=2, max_size=2, open=False
+    )
+    await pool.open(wait=True)
+    try:
+
+        async def checkouts() -> set[int]:
+            pids = set()
+            for _ in range(4):
+                async with pool.connection() as conn:
+                    pids.add(conn.info.backend_pid)
+            return pids
+
+        pooled = await checkouts()  # each checked once, when new
+        made.clear()
+        assert await checkouts() == pooled
+        assert made == []
+        async with await psycopg.AsyncConnection.connect(**params) as other:
+            for pid in pooled:
+                await other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        still = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)"
+
+        def ended() -> bool:
+            with psycopg.connect(**params) as probe:
+                row = probe.execute(still, [list(pooled)]).fetchone()
+                return row is not None and row[0] == 0
+
+        wait_until(ended, what="the server to end those connections")
+        assert (await checkouts()).isdisjoint(pooled)
+        assert made
+    finally:
+        await pool.close()

@@ -20,6 +20,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.utils import connector_params
 from procrastinate.worker import Worker
 
+from onyx_site.db_pool import async_pool_checking_when_in_doubt
 from onyx_site.jobs import UPKEEP_QUEUE
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def worker_app() -> App:
     """The project's app on its own small async pool (the web side defers through Django's
     connection, inside the request's transaction)."""
     connector = PsycopgConnector(
+        pool_factory=async_pool_checking_when_in_doubt,
         kwargs=connector_params("default"),
         min_size=1,
         max_size=settings.ONYX_WORKER_ENGINE_CONNECTIONS,
