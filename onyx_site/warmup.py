@@ -10,6 +10,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import get_resolver, reverse
 
+from onyx_site import gc_tuning
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,7 @@ def warm_up() -> None:
 
     render_assistant_markdown("*Warm* `up` with a [link](https://example.com)\n\n- one\n- two")
     _open_connections()
+    gc_tuning.settle_after_start_up()
 
 
 def _open_connections() -> None:

@@ -39,7 +39,12 @@ def worker_thread(
         nonlocal main
         asyncio.set_event_loop(loop)
         main = loop.create_task(
-            run_worker(list(queues), concurrency=concurrency, install_signal_handlers=False)
+            run_worker(
+                list(queues),
+                concurrency=concurrency,
+                install_signal_handlers=False,
+                tune_gc=False,
+            )
         )
         loop.call_soon(started.set)
         try:

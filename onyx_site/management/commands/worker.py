@@ -20,6 +20,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.utils import connector_params
 from procrastinate.worker import Worker
 
+from onyx_site import gc_tuning
 from onyx_site.db_pool import async_pool_checking_when_in_doubt
 from onyx_site.jobs import UPKEEP_QUEUE
 
@@ -50,8 +51,14 @@ JOBS_PER_FETCHER = 50
 
 
 async def run_worker(
-    queues: list[str], *, concurrency: int, install_signal_handlers: bool = True
+    queues: list[str],
+    *,
+    concurrency: int,
+    install_signal_handlers: bool = True,
+    tune_gc: bool = True,
 ) -> None:
+    """`tune_gc` and `install_signal_handlers` are for a process of its own (not a test's
+    thread): they change the whole process."""
     if "replies" in queues:
         from chats.providers.registry import prepare_providers
 
@@ -60,6 +67,8 @@ async def run_worker(
     name = "+".join(queues)
     async with worker_app().open_async() as engine:
         engine.perform_import_paths()  # type: ignore[no-untyped-call]
+        if tune_gc:
+            gc_tuning.settle_after_start_up()
         workers = [
             Worker(
                 app=engine,
