@@ -66,7 +66,7 @@ def _owner_of(user: Any, statement: str) -> Any:
 
 
 def columns_of(model: type[models.Model], table: str = "") -> str:
-    """The model's columns, named one by one rather than `*`: a prepared statement must not
-    change its result's shape when a migration adds a column under a running process."""
+    """The model's columns, named one by one rather than `*`: a statement reads what the model
+    has, whatever a migration added to the table under a running process."""
     prefix = f"{table}." if table else ""
     return ", ".join(f"{prefix}{field.column}" for field in model._meta.concrete_fields)

@@ -145,14 +145,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django m
 # so after PostgreSQL restarts the dead connections are replaced instead of failing one request
 # each, without a round trip on every request (onyx_site/postgresql/base.py).
 DATABASES["default"]["ENGINE"] = "onyx_site.postgresql"
-# Parameters sent apart from the statement, and a statement a connection runs again and again
-# prepared once: PostgreSQL then skips parsing and planning it (a third of reading a page of
-# messages). Off behind a pooler that moves sessions between connections (PgBouncer in
-# transaction mode), which prepared statements do not survive.
-if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5
-    )
 DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     "min_size": DATABASE_POOL_MIN,
     "max_size": DATABASE_POOL_MAX,
