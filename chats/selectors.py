@@ -77,12 +77,18 @@ class ChatRow(NamedTuple):
     attached_files: list[dict[str, Any]]
 
 
+def _files_from_json(text: str) -> list[dict[str, Any]]:
+    # Most chats have no files attached; json.loads costs ~3 µs even for "[]", a tenth of a
+    # page of 100 chats.
+    return [] if text == "[]" else json.loads(text)
+
+
 def chat_page(user: User, *, offset: int, limit: int) -> tuple[list[ChatRow], int | None]:
     """`limit` chats of the API's list from `offset`, with their attached files, and how many
     the list has in all (None when the page is past its end)."""
     rows = ChatSession.objects.rows_for_user(user, _CHAT_PAGE, {"limit": limit, "offset": offset})
     total: int | None = rows[0][-1] if rows else (0 if offset == 0 else None)
-    return [ChatRow._make((*row[:-2], json.loads(row[-2]))) for row in rows], total
+    return [ChatRow._make((*row[:-2], _files_from_json(row[-2]))) for row in rows], total
 
 
 def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
@@ -95,7 +101,7 @@ def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
             user, _FILES_OF_THESE_CHATS, {"ids": list(by_chat)}
         )
         for chat_id, files in rows:
-            by_chat[chat_id] = json.loads(files)
+            by_chat[chat_id] = _files_from_json(files)
     for chat in chats:
         chat.attached_files = by_chat[chat.pk]
 
