@@ -17,8 +17,11 @@ CHECK_AFTER_IDLE_SECONDS = 30.0
 
 
 def _server_spoke(connection: psycopg.BaseConnection[Any]) -> bool:
-    readable, _, _ = select.select([connection.fileno()], [], [], 0)
-    return bool(readable)
+    # poll(), not select(): a web process holding thousands of sockets has descriptors past
+    # select()'s limit of 1,024.
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def in_doubt(connection: psycopg.BaseConnection[Any]) -> bool:

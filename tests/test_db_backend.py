@@ -1,6 +1,8 @@
 """The project's PostgreSQL backend (onyx_site/postgresql): Django's, with pooled connections
 checked only when they may have gone bad, and timestamps read by Python's C parser."""
 
+import os
+import resource
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -162,3 +164,22 @@ async def test_the_task_engines_pool_checks_only_in_doubt_and_replaces_ended_con
         assert made
     finally:
         await pool.close()
+
+
+@pytest.mark.django_db
+def test_a_connection_past_descriptor_1024_is_checked_like_any_other() -> None:
+    # A web process holding thousands of sockets opens its database connections there.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        params = {k: v for k, v in connection.get_connection_params().items() if k != "context"}
+        with psycopg.connect(**params) as conn:
+            assert conn.fileno() > 1024
+            assert db_pool.in_doubt(conn)  # new to the pool: checked once
+            assert not db_pool.in_doubt(conn)  # used a moment ago, nothing said since
+    finally:
+        for descriptor in spare:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
