@@ -1,6 +1,7 @@
 """Ownership lives in the queryset: the one way views, APIs and consumers reach a user's rows."""
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, Self, TypeVar
 
 from django.db import connections, models
@@ -34,12 +35,7 @@ class OwnedQuerySet(models.QuerySet[_Model]):
         missing = self.model.DoesNotExist  # type: ignore[attr-defined]
         if not 0 < pk < 2**63:
             raise missing
-        model = self.model._meta
-        statement = (
-            f"SELECT {columns_of(self.model)} FROM {model.db_table} "  # noqa: S608  (names from the model, values as parameters)
-            f"WHERE {model.pk.column} = %(pk)s AND owner_id = {OWNER_PARAMETER}"
-        )
-        rows = self.raw_for_user(user, statement, {"pk": pk})
+        rows = self.raw_for_user(user, _row_by_pk(self.model), {"pk": pk})
         if not rows:
             raise missing
         return rows[0]
@@ -55,6 +51,16 @@ class OwnedQuerySet(models.QuerySet[_Model]):
         with connections[self.db].cursor() as cursor:
             cursor.execute(statement, {**parameters, "owner": owner})
             return cursor.fetchall()
+
+
+@cache
+def _row_by_pk(model: type[models.Model]) -> str:
+    """The statement one_for_user() runs for `model`, built once per model."""
+    meta = model._meta
+    return (
+        f"SELECT {columns_of(model)} FROM {meta.db_table} "  # noqa: S608  (names from the model, values as parameters)
+        f"WHERE {meta.pk.column} = %(pk)s AND owner_id = {OWNER_PARAMETER}"
+    )
 
 
 def _owner_of(user: Any, statement: str) -> Any:
