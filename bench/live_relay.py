@@ -25,7 +25,7 @@ from accounts.models import User  # noqa: E402
 from onyx_site import events  # noqa: E402
 from onyx_site.asgi import application  # noqa: E402
 
-EVENTS_PER_ROUND = 50  # below the channel layer's per-channel capacity (100)
+EVENTS_PER_ROUND = 50
 ROUNDS = 20
 
 
