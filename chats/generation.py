@@ -1,7 +1,8 @@
 """Writing an assistant reply in a worker: the model's text, streamed live to every tab.
 
 The first piece of text is published at once; after that the provider's chunks are coalesced, so
-a reply sends at most one `message.delta` per FLUSH_SECONDS. Each delta is appended to the
+a reply sends at most one `message.delta` per FLUSH_SECONDS, or less often while its process writes
+many replies at once (flush_seconds()). Each delta is appended to the
 reply's text so far in Redis in the same atomic step that logs the event, and carries its offset
 in code points. The text so far is also checkpointed to PostgreSQL every few seconds. Stop is a
 Redis flag, checked between flushes, so it works from any tab or process.
@@ -31,6 +32,12 @@ from onyx_site.live_state import ReplyText
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05
+# Every delta costs a publish and a relay to each tab, so a process writing many replies at once
+# spreads them: together they send about this many a second, each reply still at least
+# 1 / MAX_FLUSH_SECONDS (a burst of 50 replies would otherwise send 1,000 a second and delay the
+# first words of the replies that start after them).
+DELTAS_PER_SECOND = 200
+MAX_FLUSH_SECONDS = 0.25
 STOP_CHECK_SECONDS = 0.2
 # With no text arriving (a model thinking), still wake up this often to check the stop flag.
 IDLE_WAKE_SECONDS = 0.25
@@ -39,6 +46,14 @@ LEASE_RENEW_SECONDS = live_state.LEASE_SECONDS / 3
 MAX_ATTEMPTS = 4
 UNEXPECTED_FAILURE = "Something went wrong while writing this reply. Try Regenerate."
 GAVE_UP = "This reply was interrupted too many times. Try Regenerate."
+
+
+_replies_streaming = 0  # in this process
+
+
+def flush_seconds() -> float:
+    """How long a reply's chunks are coalesced now, given how many this process is writing."""
+    return min(MAX_FLUSH_SECONDS, max(FLUSH_SECONDS, _replies_streaming / DELTAS_PER_SECOND))
 
 
 def citations_for(passages: list[Passage]) -> tuple[dict[str, object], ...]:
@@ -173,6 +188,14 @@ class _ReplyStream:
         return self.text[: self.sent] if self.caught_up else self.shown
 
     async def run(self, prompt: selectors.Prompt) -> replies.Outcome:
+        global _replies_streaming
+        _replies_streaming += 1
+        try:
+            return await self._run(prompt)
+        finally:
+            _replies_streaming -= 1
+
+    async def _run(self, prompt: selectors.Prompt) -> replies.Outcome:
         producer = asyncio.create_task(self._produce(prompt))
         stopped = False
         last_flush = float("-inf")
@@ -181,7 +204,7 @@ class _ReplyStream:
             while True:
                 if not producer.done():
                     await self._text_or_timeout(producer, IDLE_WAKE_SECONDS)
-                wait = FLUSH_SECONDS - (time.monotonic() - last_flush)
+                wait = flush_seconds() - (time.monotonic() - last_flush)
                 if wait > 0 and not producer.done():
                     await asyncio.wait([producer], timeout=wait)  # coalesce
                 self.arrived.clear()
