@@ -1,6 +1,7 @@
 """The AI providers: an OpenAI-compatible server (a local fake speaking its protocol) and the
 built-in offline assistant."""
 
+import asyncio
 import socket
 from typing import Any
 
@@ -175,3 +176,24 @@ def test_a_server_models_key_stays_out_of_its_repr() -> None:
     server = ServerModel(base_url="http://127.0.0.1:1/v1", model="m", api_key="sk-secret-42")
     assert "sk-secret-42" not in repr(server)
     assert "sk-secret-42" not in repr(ModelChoice(server=server))
+
+
+async def test_a_worker_streams_as_many_replies_at_once_as_it_takes_on(
+    fake_openai: FakeOpenAIServer, settings: Any
+) -> None:
+    # More than httpx's default of 100 connections: every one must reach the model at once,
+    # none wait for another reply to finish.
+    settings.ONYX_WORKER_REPLY_CONCURRENCY = 120
+    settings.ONYX_LLM_READ_TIMEOUT = 20
+    provider = _configured()
+    streams = [asyncio.ensure_future(_collect(provider, f"[hang] n°{n} ✓")) for n in range(120)]
+    try:
+        # Well within the ten seconds each request hangs: none can have been freed meanwhile.
+        await await_until(
+            lambda: len(fake_openai.requests) == 120,
+            timeout=5,
+            what="120 requests at the model at once",
+        )
+    finally:
+        fake_openai.released.set()
+        await asyncio.gather(*streams, return_exceptions=True)
