@@ -114,7 +114,10 @@ def finished_news(reply: ChatMessage) -> list[dict[str, object]]:
         message_event("message.failed" if failed else "message.completed", reply),
         {"type": "typing", "chat_id": reply.chat_id, "message_id": reply.pk, "on": False},
     ]
-    chat = ChatSession.objects.for_user(reply.owner).filter(pk=reply.chat_id).first()
+    try:
+        chat = ChatSession.objects.one_for_user(reply.owner, reply.chat_id)  # its title now
+    except ChatSession.DoesNotExist:
+        chat = None
     if chat is not None:
         news.append(
             {

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.urls import reverse
 
 from accounts.models import User
@@ -150,14 +151,31 @@ def chat_groups(user: User, *, today: date, archived: bool = False) -> list[Chat
 
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     """The reply a worker is asked to write, if it still needs writing and its owner is still
-    active; with its owner and chat, which every later step asks for (one query in all)."""
+    active; with its owner, chat and versions, which every later step asks for (one query in
+    all). Its versions cannot change while it is written: a regenerate or an edit then is
+    refused (one unfinished reply per chat), so they are still true when it is announced."""
+    owner = User(pk=owner_id)  # the job names whose reply it is
     reply = (
-        ChatMessage.objects.for_user(User(pk=owner_id))  # the job names whose reply it is
+        ChatMessage.objects.for_user(owner)
         .select_related("owner", "chat")
         .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED)
+        .annotate(
+            version_ids=ArraySubquery(
+                ChatMessage.objects.for_user(owner)
+                .filter(parent_id=OuterRef("parent_id"))
+                .order_by("pk")
+                .values("pk")
+            )
+        )
         .first()
     )
-    return reply if reply is not None and reply.owner.is_active else None
+    if reply is None or not reply.owner.is_active:
+        return None
+    versions: list[int] = getattr(reply, "version_ids", [])  # annotated just above
+    if reply.pk in versions:  # a reply always has a parent, the message it answers
+        reply.sibling_ids = versions  # attach_siblings() then asks for nothing
+        reply.siblings = Siblings(ids=tuple(versions), index=versions.index(reply.pk))
+    return reply
 
 
 def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
