@@ -81,7 +81,7 @@ class BranchCursor(BasePagination):
             raise ValidationError({"cursor": ["This cursor does not belong to this chat."]})
         return message
 
-    def paginated(self, request: Request, page: BranchPage, results: Any) -> Response:
+    def paginated(self, request: Request, page: BranchPage[Any], results: Any) -> Response:
         next_url = None
         if page.older and page.messages:
             next_url = replace_query_param(
@@ -345,9 +345,13 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
             chat=chat,
             limit=paginator.page_size_for(request),
             before=paginator.before(request, chat),
+            read=branches.shown_branch_rows,
         )
         shown = selectors.ready_to_show(_user(request), page.messages)
-        return paginator.paginated(request, page, ChatMessageSerializer(shown, many=True).data)
+        serializer = ChatMessageSerializer()
+        return paginator.paginated(
+            request, page, [serializer.to_representation(message) for message in shown]
+        )
 
     def _send(self, request: Request, *, edit_of: ChatMessage | None) -> Response:
         chat = self._chat()

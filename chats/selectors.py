@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from chats import branches, catalogue
+from chats.branches import MessageRow, Shown
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession, Siblings
 from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
@@ -189,7 +190,7 @@ def finished_reply(owner_id: int, message_id: int) -> ChatMessage | None:
     )
 
 
-def with_text_so_far(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+def with_text_so_far(messages: Iterable[Shown]) -> list[Shown]:
     """Messages as they are now: a reply being written gets its text so far from Redis (its
     row holds only the last checkpoint)."""
     messages = list(messages)
@@ -215,7 +216,7 @@ def citation_link(citation: dict[str, Any], *, file_exists: bool) -> dict[str, A
     return shown
 
 
-def attach_citation_links(user: User, messages: list[ChatMessage]) -> None:
+def attach_citation_links(user: User, messages: Sequence[ChatMessage | MessageRow]) -> None:
     """Set `shown_citations` on each message; one query for all the files they cite, if any."""
     cited = {
         citation["file_id"]
@@ -244,13 +245,14 @@ def shown_as_only_versions(messages: Iterable[ChatMessage]) -> None:
         message.shown_citations = []
 
 
-def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+def ready_to_show(user: User, messages: Iterable[Shown]) -> list[Shown]:
     """Messages with what a page, the API or an event shows besides their row: the text so far
-    of a reply being written, the versions of each message, and where its citations lead."""
-    messages = with_text_so_far(messages)
-    branches.attach_siblings(user, messages)
-    attach_citation_links(user, messages)
-    return messages
+    of a reply being written, the versions of each message (a MessageRow is read with them),
+    and where its citations lead."""
+    shown = with_text_so_far(messages)
+    branches.attach_siblings(user, shown)
+    attach_citation_links(user, shown)
+    return shown
 
 
 def prompt_for(reply: ChatMessage) -> Prompt:

@@ -485,14 +485,19 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
 
 
 def shown_branch_now(
-    *, user: User, chat: ChatSession, limit: int, before: ChatMessage | None = None
-) -> branches.BranchPage:
-    """branches.shown_branch(), with a reply on it that no job will ever finish marked failed
-    first. Only a page showing an unfinished reply pays for that check (a chat has at most one;
-    sending a message checks it too)."""
-    page = branches.shown_branch(user, chat, limit=limit, before=before)
+    *,
+    user: User,
+    chat: ChatSession,
+    limit: int,
+    before: ChatMessage | None = None,
+    read: branches.BranchReader[branches.Shown],
+) -> branches.BranchPage[branches.Shown]:
+    """`read` (branches.shown_branch or shown_branch_rows), with a reply on it that no job will
+    ever finish marked failed first. Only a page showing an unfinished reply pays for that
+    check (a chat has at most one; sending a message checks it too)."""
+    page = read(user, chat, limit=limit, before=before)
     if any(not m.is_finished for m in page.messages) and replies.recover_stalled(
         user=user, chat=chat
     ):
-        page = branches.shown_branch(user, chat, limit=limit, before=before)
+        page = read(user, chat, limit=limit, before=before)
     return page

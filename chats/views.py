@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from chats import catalogue, selectors, services
+from chats import branches, catalogue, selectors, services
 from chats.forms import (
     BranchForm,
     ChatFilesForm,
@@ -86,7 +86,9 @@ def _history_context(
 ) -> dict[str, object]:
     """A page of the branch shown (the newest messages, or those above `before`), oldest
     first and ready to render, with the message the next page ends above when there is one."""
-    page = services.shown_branch_now(user=user, chat=chat, limit=HISTORY_ON_PAGE, before=before)
+    page = services.shown_branch_now(
+        user=user, chat=chat, limit=HISTORY_ON_PAGE, before=before, read=branches.shown_branch
+    )
     return {
         "chat": chat,
         "history": selectors.ready_to_show(user, reversed(page.messages)),
