@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
@@ -20,6 +19,7 @@ from files import selectors as file_selectors
 from files.models import UserFile
 from files.passages import Passage
 from onyx_site import live_state
+from onyx_site.ownership import columns_of
 
 # How much of the conversation a reply sees: the most recent messages, newest last.
 PROMPT_HISTORY_MESSAGES = 40
@@ -150,29 +150,47 @@ def chat_groups(user: User, *, today: date, archived: bool = False) -> list[Chat
     return [ChatGroup(label=label, chats=members) for label, members in groups.items()]
 
 
+_MESSAGES = ChatMessage._meta.db_table
+# An unfinished reply %(pk)s, whether its owner is still active, and its versions (the messages
+# with the same parent), oldest first. Statements written once: a worker reads these for every
+# reply, and the ORM took longer to build the queries than PostgreSQL to answer them.
+_REPLY_TO_WRITE = f"""
+SELECT {columns_of(ChatMessage, "m")}, u.is_active AS owner_is_active,
+    ARRAY(
+        SELECT s.id FROM {_MESSAGES} AS s
+        WHERE s.parent_id = m.parent_id AND s.owner_id = %(owner)s ORDER BY s.id
+    ) AS version_ids
+FROM {_MESSAGES} AS m JOIN {User._meta.db_table} AS u ON u.id = m.owner_id
+WHERE m.id = %(pk)s AND m.owner_id = %(owner)s AND m.role = %(role)s
+    AND m.status = ANY(%(unfinished)s)
+"""  # noqa: S608  (names from the models, values as parameters)
+
+
 def reply_to_write(owner_id: int, message_id: int) -> ChatMessage | None:
     """The reply a worker is asked to write, if it still needs writing and its owner is still
-    active; with its owner, chat and versions, which every later step asks for (one query in
-    all). Its versions cannot change while it is written: a regenerate or an edit then is
-    refused (one unfinished reply per chat), so they are still true when it is announced."""
-    owner = User(pk=owner_id)  # the job names whose reply it is
-    reply = (
-        ChatMessage.objects.for_user(owner)
-        .select_related("owner", "chat")
-        .filter(pk=message_id, role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED)
-        .annotate(
-            version_ids=ArraySubquery(
-                ChatMessage.objects.for_user(owner)
-                .filter(parent_id=OuterRef("parent_id"))
-                .order_by("pk")
-                .values("pk")
-            )
-        )
-        .first()
+    active; with its chat and versions, which every later step asks for. Its versions cannot
+    change while it is written (a regenerate or an edit then is refused: one unfinished reply
+    per chat), so they are still true when it is announced."""
+    # The owner as the job names it: every later step only scopes its queries by it.
+    owner = User(pk=owner_id)
+    found = ChatMessage.objects.raw_for_user(
+        owner,
+        _REPLY_TO_WRITE,
+        {
+            "pk": message_id,
+            "role": ChatMessage.Role.ASSISTANT.value,
+            "unfinished": list(ChatMessage.UNFINISHED),
+        },
     )
-    if reply is None or not reply.owner.is_active:
+    if not found or not getattr(found[0], "owner_is_active", False):
         return None
-    versions: list[int] = getattr(reply, "version_ids", [])  # annotated just above
+    reply = found[0]
+    try:
+        reply.chat = ChatSession.objects.one_for_user(owner, reply.chat_id)
+    except ChatSession.DoesNotExist:
+        return None  # deleted meanwhile
+    reply.owner = owner
+    versions: list[int] = getattr(reply, "version_ids", [])  # read with the row
     if reply.pk in versions:  # a reply always has a parent, the message it answers
         reply.sibling_ids = versions  # attach_siblings() then asks for nothing
         reply.siblings = Siblings(ids=tuple(versions), index=versions.index(reply.pk))
@@ -255,6 +273,40 @@ def ready_to_show(user: User, messages: Iterable[Shown]) -> list[Shown]:
     return shown
 
 
+# The files a chat answers from (those attached to it, or all of the owner's when none are), as
+# the attached ids (NULL for all), how many are ready, and the names of those not read yet.
+_FILES = UserFile._meta.db_table
+_ANSWER_FILES = f"""
+WITH attached AS (
+    SELECT {_CHAT_FILES.m2m_reverse_name()} AS file_id FROM {_FILES_OF_CHATS}
+    WHERE {_CHAT_FILES.m2m_column_name()} = %(chat)s
+)
+SELECT
+    (SELECT array_agg(file_id ORDER BY file_id) FROM attached),
+    count(*) FILTER (WHERE f.status = %(ready)s),
+    array_agg(f.name ORDER BY f.id) FILTER (WHERE f.status = ANY(%(waiting)s))
+FROM {_FILES} AS f
+WHERE f.owner_id = %(owner)s
+    AND (NOT EXISTS (SELECT 1 FROM attached) OR f.id IN (SELECT file_id FROM attached))
+"""  # noqa: S608
+
+
+def _files_to_answer_from(
+    user: User, chat: ChatSession
+) -> tuple[list[int] | None, file_selectors.FileScope]:
+    """files_of_chat() and file_scope() in one statement; the chat is the user's already."""
+    [(attached, ready, not_ready)] = UserFile.objects.rows_for_user(
+        user,
+        _ANSWER_FILES,
+        {
+            "chat": chat.pk,
+            "ready": UserFile.Status.READY.value,
+            "waiting": [UserFile.Status.UPLOADED.value, UserFile.Status.PROCESSING.value],
+        },
+    )
+    return attached, file_selectors.FileScope(ready=ready, not_ready=not_ready or [])
+
+
 def prompt_for(reply: ChatMessage) -> Prompt:
     """The conversation on the reply's branch, up to the user message it answers."""
     earlier = branches.ancestors(
@@ -275,8 +327,7 @@ def prompt_for(reply: ChatMessage) -> Prompt:
     chat = reply.chat  # loaded with the reply, by the same owner
     if chat.system_prompt.strip():
         messages.insert(0, PromptMessage(role="system", content=chat.system_prompt))
-    file_ids = list(files_of_chat(reply.owner, chat).values_list("pk", flat=True)) or None
-    scope = file_selectors.file_scope(reply.owner, file_ids=file_ids)
+    file_ids, scope = _files_to_answer_from(reply.owner, chat)
     passages = (
         file_selectors.relevant_passages(reply.owner, question, file_ids=file_ids)
         if scope.ready
