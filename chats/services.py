@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,7 +19,6 @@ from chats import branches, replies, selectors, tasks
 from chats.models import (
     ONE_UNFINISHED_REPLY_PER_CHAT,
     ChatMessage,
-    ChatMessageQuerySet,
     ChatSession,
 )
 from chats.replies import message_event
@@ -193,12 +191,6 @@ def _check_send_rate(user: User) -> None:
         raise SendRateExceeded(retry_after=retry_after)
 
 
-def _unfinished_replies(user: User) -> ChatMessageQuerySet:
-    return ChatMessage.objects.for_user(user).filter(
-        role=ChatMessage.Role.ASSISTANT, status__in=ChatMessage.UNFINISHED
-    )
-
-
 def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _Written:
     """Run `write`, a transaction that claims the chat's reply slot. A chat kept busy by a reply
     that no job will ever finish must not stay blocked: that reply is marked failed (outside the
@@ -211,19 +203,39 @@ def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _
     return write()
 
 
+# Statements written once, for the steps every message sent takes (the ORM took longer to build
+# them than PostgreSQL to run them). Two, not one: a statement sees the rows committed when it
+# began, so the count must start after the lock is held.
+_LOCK_OWNER = f"SELECT 1 FROM {User._meta.db_table} WHERE id = %(owner)s FOR NO KEY UPDATE"  # noqa: S608
+_UNFINISHED_REPLIES = f"""
+SELECT count(*) FILTER (WHERE chat_id = %(chat)s), count(*) FROM {ChatMessage._meta.db_table}
+WHERE owner_id = %(owner)s AND role = %(role)s AND status = ANY(%(unfinished)s)
+"""  # noqa: S608
+_LOCK_CHAT = f"""
+SELECT active_leaf_id FROM {ChatSession._meta.db_table}
+WHERE id = %(chat)s AND owner_id = %(owner)s FOR UPDATE
+"""  # noqa: S608
+
+
 def _claim_reply_slot(user: User, chat: ChatSession) -> None:
     """In the transaction that creates a reply: refuse it if its chat already has one being
     written, or the user has ONYX_MAX_CONCURRENT_REPLIES of them (a paid model is behind each);
     otherwise count it against the send rate. The user's row is locked, so two requests of one
     user cannot both pass; a unique index on unfinished replies per chat backs the first rule."""
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
-    counts = _unfinished_replies(user).aggregate(
-        here=Count("pk", filter=Q(chat=chat)), everywhere=Count("pk")
+    ChatMessage.objects.rows_for_user(user, _LOCK_OWNER, {})
+    [(here, everywhere)] = ChatMessage.objects.rows_for_user(
+        user,
+        _UNFINISHED_REPLIES,
+        {
+            "chat": chat.pk,
+            "role": ChatMessage.Role.ASSISTANT.value,
+            "unfinished": list(ChatMessage.UNFINISHED),
+        },
     )
-    if counts["here"]:
+    if here:
         raise ChatBusy
     limit = settings.ONYX_MAX_CONCURRENT_REPLIES
-    if counts["everywhere"] >= limit:
+    if everywhere >= limit:
         raise TooManyReplies(limit)
     _check_send_rate(user)
 
@@ -258,15 +270,11 @@ def _check_content(content: str) -> None:
 def _lock_shown_leaf(user: User, chat: ChatSession) -> int | None:
     """Lock the chat's row for this transaction and return the last message it shows, so two
     messages sent at once follow each other instead of forking the conversation."""
-    rows = list(
-        ChatSession.objects.for_user(user)
-        .select_for_update()
-        .filter(pk=chat.pk)
-        .values_list("active_leaf_id", flat=True)
-    )
+    rows = ChatSession.objects.rows_for_user(user, _LOCK_CHAT, {"chat": chat.pk})
     if not rows:
         raise ChatSession.DoesNotExist  # deleted meanwhile: not found
-    return rows[0]
+    leaf_id: int | None = rows[0][0]
+    return leaf_id
 
 
 def _show(
