@@ -57,6 +57,11 @@ def aredis_client() -> redis.asyncio.Redis:
     return client
 
 
+def publish(channel: str, payload: bytes) -> None:
+    """Redis PUBLISH from sync code: how onyx_site/events.py sends to a group from a thread."""
+    redis_client().publish(channel, payload)
+
+
 # --- Keys ---------------------------------------------------------------------------------------
 
 

@@ -172,6 +172,7 @@ CACHES = {
     "axes": {"BACKEND": "accounts.login_throttle.LockoutCounts", **_REDIS_CACHE},
 }
 
+CHANNEL_LAYER_PREFIX = "onyx:channels"
 CHANNEL_LAYERS = {
     "default": {
         # Redis Pub/Sub: an event is one PUBLISH, which each web process receives once and
@@ -182,7 +183,7 @@ CHANNEL_LAYERS = {
         # loses an event sees the gap in seq (or learns the current seq from its ping) and
         # fetches what it missed from the event log.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "onyx:channels"},
+        "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": CHANNEL_LAYER_PREFIX},
     },
 }
 

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -65,6 +66,21 @@ async def test_a_browser_socket_opens_with_the_session_cookie() -> None:
     assert (hello["type"], hello["user_id"]) == ("hello", alice.pk)
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "current_seq": 0}
+    await communicator.disconnect()
+
+
+async def test_an_event_published_from_sync_code_reaches_the_socket() -> None:
+    # Sync code publishes on the Pub/Sub layer's own channel for the group, with the sync client.
+    layer = get_channel_layer()
+    group = events.user_group(7)
+    assert events.pubsub_channel(group) == layer._get_layer()._get_group_channel_name(group)
+    alice = await sync_to_async(make_user)("alice@example.com")
+    client = await sync_to_async(sign_in)(alice)
+    communicator = await _open(_cookie_headers(client))
+    await communicator.receive_json_from(timeout=5)  # hello
+    sent = {"type": "notification", "text": "Fertig — 完了 ✓ 🎉"}
+    await sync_to_async(events.publish)(alice.pk, sent)
+    assert await communicator.receive_json_from(timeout=5) == {**sent, "seq": 1}
     await communicator.disconnect()
 
 
