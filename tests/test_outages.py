@@ -106,7 +106,18 @@ def test_redis_stopped_is_a_clear_503_and_all_recovers_by_itself(
             )
             me = httpx.get(f"{url}/api/auth/me/", headers={"Authorization": f"Bearer {access}"})
             assert me.json()["email"] == alice.email
-            assert _first_event_type(_socket(url, access)) == "hello"
+            # Live events flow again: the channel layer subscribed anew by itself.
+            with _socket(url, access) as socket:
+                assert json.loads(socket.recv(timeout=15))["type"] == "hello"
+                title = "Zurück — 戻った ✓"
+                created = httpx.post(
+                    f"{url}/api/chats/",
+                    json={"title": title},
+                    headers={"Authorization": f"Bearer {access}"},
+                )
+                assert created.status_code == 201
+                event = json.loads(socket.recv(timeout=15))
+                assert (event["type"], event["chat"]["title"]) == ("chat.created", title)
     finally:
         redis.stop()
 
