@@ -1,11 +1,14 @@
 """The chat and message JSON is built by hand for speed; it must stay exactly what DRF's
 generic serializer would build from the same fields."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from rest_framework import serializers
 
 from accounts.models import User
 from chats import branches, selectors
+from chats.models import ChatSession
 from chats.serializers import ChatMessageSerializer, ChatSessionSerializer
 from tests.factories import add_message, make_chat, make_file
 
@@ -80,3 +83,24 @@ def test_the_api_list_reads_rows_that_serialize_as_the_messages_do(alice: User) 
     listed = as_json(branches.shown_branch_rows(alice, chat, limit=50).messages)
     assert [m["sibling_count"] for m in listed] == [1, 2, 1]
     assert [c["deleted"] for c in listed[1]["citations"]] == [False, True]
+
+
+@pytest.mark.django_db
+def test_the_chat_list_writes_times_as_drf_does_whatever_their_microseconds(alice: User) -> None:
+    times = [
+        datetime(2026, 11, 27, 17, 1, 2, tzinfo=UTC),  # no microseconds: none written
+        datetime(2026, 11, 27, 17, 1, 2, 500, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 0, 0, 120000, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    for n, moment in enumerate(times):
+        chat = make_chat(owner=alice, title=f"Zeit {n} — 時間")
+        ChatSession.objects.filter(pk=chat.pk).update(created_at=moment, updated_at=moment)
+    listed, _ = selectors.chat_page(alice, offset=0, limit=10)
+    field = serializers.DateTimeField()
+    written = {row.title: (row.created_at, row.updated_at) for row in listed}
+    for n, moment in enumerate(times):
+        expected = field.to_representation(moment.astimezone(UTC))
+        assert written[f"Zeit {n} — 時間"] == (expected, expected)
+    assert written["Zeit 0 — 時間"][0] == "2026-11-27T17:01:02Z"
+    assert written["Zeit 3 — 時間"][0] == "2000-01-01T04:00:00.120000Z"
