@@ -5,15 +5,15 @@ from typing import Any
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.models import normalize_email_address
 from onyx_site.live_state import redis_client
+from onyx_site.redis_cache import SharedRedisCache
 
 
-class LockoutCounts(RedisCache):
+class LockoutCounts(SharedRedisCache):
     """The cache axes counts failed sign-ins in (AXES_CACHE). axes add()s a count, then
     incr()s it if it was there; Django's incr() refuses a key that is gone, so a sign-in that
     succeeded from the same address in between (it resets the counts) made the failing one a
@@ -22,7 +22,7 @@ class LockoutCounts(RedisCache):
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         key = self.make_and_validate_key(key, version=version)
-        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        client = self._cache.get_client(key, write=True)
         with client.pipeline() as pipeline:
             pipeline.incr(key, delta)
             pipeline.expire(key, int(self.default_timeout or 300), nx=True)

@@ -167,7 +167,8 @@ _REDIS_CACHE = {
     },
 }
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_REDIS_CACHE},
+    # Django's Redis cache with one connection pool per process (onyx_site/redis_cache.py).
+    "default": {"BACKEND": "onyx_site.redis_cache.SharedRedisCache", **_REDIS_CACHE},
     # Failed sign-in counts: the same Redis and keys, counted atomically.
     "axes": {"BACKEND": "accounts.login_throttle.LockoutCounts", **_REDIS_CACHE},
 }
