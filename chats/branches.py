@@ -135,12 +135,17 @@ def ancestors(
     return messages
 
 
+def _newest_shown(chat: ChatSession, before: ChatMessage | None) -> int | None:
+    """The message a page of the branch starts from: the chat's last, or the one above `before`."""
+    return before.parent_id if before is not None else chat.active_leaf_id
+
+
 def shown_branch(
     user: User, chat: ChatSession, *, limit: int, before: ChatMessage | None = None
 ) -> BranchPage[ChatMessage]:
     """The newest `limit` messages of the branch the chat shows, or of the messages above
     `before` on its branch (the next page when scrolling up)."""
-    start = before.parent_id if before is not None else chat.active_leaf_id
+    start = _newest_shown(chat, before)
     messages = ancestors(user, chat_id=chat.pk, start_id=start, limit=limit + 1, siblings=True)
     return BranchPage(messages=messages[:limit], older=len(messages) > limit)
 
@@ -149,7 +154,7 @@ def shown_branch_rows(
     user: User, chat: ChatSession, *, limit: int, before: ChatMessage | None = None
 ) -> BranchPage[MessageRow]:
     """shown_branch() as MessageRows, for the API's list."""
-    start = before.parent_id if before is not None else chat.active_leaf_id
+    start = _newest_shown(chat, before)
     if start is None or limit < 1:
         return BranchPage(messages=[], older=False)
     rows = ChatMessage.objects.rows_for_user(

@@ -309,7 +309,8 @@ WHERE f.owner_id = %(owner)s
 def _files_to_answer_from(
     user: User, chat: ChatSession
 ) -> tuple[list[int] | None, file_selectors.FileScope]:
-    """files_of_chat() and file_scope() in one statement; the chat is the user's already."""
+    """files_of_chat() and what those files are ready for, in one statement; the chat is the
+    user's already."""
     [(attached, ready, not_ready)] = UserFile.objects.rows_for_user(
         user,
         _ANSWER_FILES,

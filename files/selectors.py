@@ -3,9 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Count, Q
 
 from accounts.models import User
 from files.models import SEARCH_CONFIG, FileChunk, UserFile
@@ -43,18 +41,7 @@ def relevant_passages(
 
 @dataclass(frozen=True)
 class FileScope:
+    """What an answer may draw on (read by chats.selectors with the chat's files)."""
+
     ready: int  # files an answer can use
     not_ready: list[str]  # names of files still waiting or being read
-
-
-def file_scope(user: User, *, file_ids: list[int] | None) -> FileScope:
-    """What an answer may draw on (`file_ids` narrows it to a chat's files): one query."""
-    files = UserFile.objects.for_user(user)
-    if file_ids is not None:
-        files = files.filter(pk__in=file_ids)
-    waiting = [UserFile.Status.UPLOADED, UserFile.Status.PROCESSING]
-    counted = files.aggregate(
-        ready=Count("pk", filter=Q(status=UserFile.Status.READY)),
-        not_ready=ArrayAgg("name", filter=Q(status__in=waiting), order_by="pk", default=[]),
-    )
-    return FileScope(ready=counted["ready"], not_ready=list(counted["not_ready"]))
