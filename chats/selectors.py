@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -149,9 +149,13 @@ def _age_label(day: date, today: date) -> str:
     return "Older"
 
 
-def chat_groups(user: User, *, today: date, archived: bool = False) -> list[ChatGroup]:
-    """The user's chats as the sidebar shows them: pinned first, then by the UTC day of their
-    last activity (Today, Yesterday, Previous 7 days, Older); empty groups left out."""
+def chat_groups(
+    user: User, *, now: datetime, zone: tzinfo, archived: bool = False
+) -> list[ChatGroup]:
+    """The user's chats as the sidebar shows them: pinned first, then by the reader's day (in
+    `zone`) of their last activity (Today, Yesterday, Previous 7 days, Older); empty groups
+    left out."""
+    today = now.astimezone(zone).date()
     chats = (
         ChatSession.objects.for_user(user)
         .filter(archived=archived)
@@ -160,7 +164,8 @@ def chat_groups(user: User, *, today: date, archived: bool = False) -> list[Chat
     )
     groups: dict[str, list[ChatSession]] = {}
     for chat in chats:
-        label = "Pinned" if chat.pinned else _age_label(chat.updated_at.date(), today)
+        day = chat.updated_at.astimezone(zone).date()
+        label = "Pinned" if chat.pinned else _age_label(day, today)
         groups.setdefault(label, []).append(chat)
     return [ChatGroup(label=label, chats=members) for label, members in groups.items()]
 

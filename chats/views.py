@@ -24,6 +24,7 @@ from files.models import UserFile
 from onyx_site import live_state
 from onyx_site.redirects import safe_next
 from onyx_site.row_ids import parse_row_id
+from onyx_site.time_zones import reader_time_zone
 
 # The newest messages of the branch a chat page shows; the earlier ones come a page of as many
 # at a time ("Show earlier messages"), so the page of a 10,000-message chat costs about what the
@@ -53,14 +54,15 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context.update(chat_groups_context(user, archived=archived))
+        context.update(chat_groups_context(user, zone=reader_time_zone(request), archived=archived))
     return render(request, "chats/list.html", context)
 
 
 @require_http_methods(["GET"])
 def chat_groups_fragment(request: HttpRequest) -> HttpResponse:
     """The sidebar's chat list alone, fetched again by the page when a chat changes."""
-    return render(request, "chats/_chat_groups.html", chat_groups_context(_user(request)))
+    context = chat_groups_context(_user(request), zone=reader_time_zone(request))
+    return render(request, "chats/_chat_groups.html", context)
 
 
 @require_POST

@@ -254,6 +254,8 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         expected.extend(expected_errors or [])
         if context is None:
             options.setdefault("viewport", DESKTOP)
+            # The reader's zone decides shown times and date groups: the same on every machine.
+            options.setdefault("timezone_id", "UTC")
             context = browser.new_context(**options)
             contexts.append(context)
         page = context.new_page()

@@ -3,11 +3,24 @@ shows, and becomes the one shown."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta, tzinfo
 from typing import Any, Literal
+
+from django.utils import timezone
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from files.models import FileChunk, UserFile
+
+
+def chats_either_side_of_midnight(owner: User, zone: tzinfo, *, before: str, after: str) -> None:
+    """Two chats last active at the latest midnight in `zone` (`after`) and a minute before it
+    (`before`). Both fall on one UTC day for any zone east of UTC, so grouping them by that
+    zone's days and by UTC's days never agree."""
+    midnight = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    for title, moment in ((after, midnight), (before, midnight - timedelta(minutes=1))):
+        chat = ChatSession.objects.create(owner=owner, title=title)
+        ChatSession.objects.for_user(owner).filter(pk=chat.pk).update(updated_at=moment)
 
 
 def make_chat(*, owner: User, title: str = "", messages: int = 0) -> ChatSession:

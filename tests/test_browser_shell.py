@@ -2,7 +2,8 @@
 the favicon and the themes."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,8 @@ from accounts.models import User
 from chats.models import ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
 from tests.conftest import PASSWORD, PHONE
+from tests.factories import add_message, chats_either_side_of_midnight
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +22,12 @@ OpenPage = Callable[..., Page]
 
 
 def chats_of_every_age(owner: User) -> dict[str, ChatSession]:
+    """Chats of every age the sidebar tells apart, by the days of UTC (the tests' browsers)."""
     now = timezone.now()
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
     ages = {
         "Trip to Kyōto 🗾": timedelta(0),
-        "Budget for Q3": timedelta(hours=1),
+        "Budget for Q3": min(timedelta(hours=1), since_midnight),
         "Reading list": timedelta(days=1),
         "Garden plans": timedelta(days=3),
         "Old recipe ideas": timedelta(days=40),
@@ -126,6 +131,13 @@ def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
     archived = page.locator(".main-list .chat-item")
     expect(archived).to_have_count(1)
     expect(archived).to_contain_text("Budget for Q3")
+    archived.hover()
+    archived.locator("summary").click()
+    archived.locator("[data-action=archive-chat] button").click()
+    expect(page.locator("#toasts")).to_contain_text("Chat restored")
+    expect(archived).to_have_count(0)
+    expect(page.locator("#chat-groups .chat-name", has_text="Budget for Q3")).to_be_visible()
+    assert not ChatSession.objects.for_user(alice).get(title="Budget for Q3").archived
 
     open_menu_of("Tax questions")
     page.locator("#chat-groups .menu-panel:visible [data-action=delete-chat]").click()
@@ -185,6 +197,33 @@ def test_without_javascript_the_menu_button_leads_to_the_chat_list(
         "Reading list"
     )
     assert ChatSession.objects.for_user(alice).get(pk=chats["Reading list"].pk).pinned
+
+
+def test_times_and_days_are_the_readers_own(base_url: str, open_page: OpenPage) -> None:
+    """A reader in Tokyo sees Tokyo times, and chats grouped by Tokyo's days: the chat of Tokyo's
+    midnight is Today and the one a minute before it Yesterday, which UTC's days never agree
+    with (at any hour, one of the two falls on another UTC day than Tokyo's)."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    chats_either_side_of_midnight(
+        alice, tokyo, before="Veille du départ ✈️", after="Ramen à minuit 🍜"
+    )
+    chat = ChatSession.objects.create(owner=alice, title="Zeitzonen 時間帯", pinned=True)
+    message = add_message(chat, "user", "Wie spät ist es? 今何時 🕰️")
+    page = open_page(timezone_id="Asia/Tokyo")
+    sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
+    # The first page was grouped by UTC's days; the page asks again once the server knows.
+    tokyo_days = {
+        "Pinned": ["Zeitzonen 時間帯"],
+        "Today": ["Ramen à minuit 🍜"],
+        "Yesterday": ["Veille du départ ✈️"],
+    }
+    wait_until(lambda: group_titles(page) == tokyo_days, what="the chats grouped by Tokyo's days")
+    shown = message.created_at.astimezone(tokyo)
+    time = page.locator(f"[data-message-id='{message.pk}'] time")
+    expect(time).to_have_text(f"{shown:%H:%M}")
+    expect(time).to_have_attribute("title", f"{shown:%Y-%m-%d %H:%M} (Asia/Tokyo)")
+    assert datetime.fromisoformat(time.get_attribute("datetime") or "") == message.created_at
 
 
 def test_favicon_in_svg_png_and_ico(base_url: str, open_page: OpenPage) -> None:

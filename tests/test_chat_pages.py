@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
@@ -13,7 +14,8 @@ from chats import selectors
 from chats.models import ChatMessage, ChatSession
 from chats.replies import message_event
 from files.models import UserFile
-from tests.factories import add_message, make_chat, make_file
+from onyx_site.time_zones import TIME_ZONE_COOKIE
+from tests.factories import add_message, chats_either_side_of_midnight, make_chat, make_file
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +144,33 @@ def test_the_sidebar_groups_chats_by_day_with_pinned_first(
     assert names == ["Pinned one", "Fresh", "Recent", "Week", "Ancient"]
     archived = alice_client.get("/chats/", {"archived": "1"}).content.decode()
     assert "Hidden away" in archived
+
+
+def test_the_sidebar_groups_chats_by_the_readers_days(alice_client: Client, alice: User) -> None:
+    """By the days of the zone the browser reported in its cookie; UTC's without one, or with
+    one this server does not know. Tokyo's midnight and the minute before it are always on one
+    UTC day together, so the two groupings always differ."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    chats_either_side_of_midnight(alice, tokyo, before="Avant minuit", after="Après minuit")
+
+    def groups(cookie: str | None) -> list[tuple[str, str]]:
+        if cookie is None:
+            alice_client.cookies.pop(TIME_ZONE_COOKIE, None)
+        else:
+            alice_client.cookies[TIME_ZONE_COOKIE] = cookie
+        page = alice_client.get("/chats/sidebar/").content.decode()
+        return re.findall(
+            r'<h2 class="group-label">([^<]+)</h2>\s*<ul class="chat-items">\s*<li[^>]*>\s*'
+            r'<a[^>]*><span class="chat-name">([^<]+)</span>',
+            page,
+        )
+
+    in_tokyo = [("Today", "Après minuit"), ("Yesterday", "Avant minuit")]
+    assert groups("Asia/Tokyo") == in_tokyo
+    in_utc = groups(None)
+    assert in_utc != in_tokyo
+    assert groups("Mars/Olympus_Mons") == in_utc
+    assert groups("../../etc/passwd") == in_utc
 
 
 def test_pin_and_archive_without_javascript(

@@ -1,10 +1,11 @@
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from chats.rendering import render_assistant_markdown
+from onyx_site.templatetags.local_times import utc_time
 
 register = template.Library()
 
@@ -24,13 +25,4 @@ def source_text(text: str) -> SafeString:
 
 @register.simple_tag
 def message_time(created_at: datetime) -> SafeString:
-    """A message's <time>, as `created_at|date:"H:i"` (titled "Y-m-d H:i UTC") writes it, without
-    the date filter's per-call format and time-zone lookups, a good part of each bubble's
-    cost: every time here is UTC (settings.TIME_ZONE)."""
-    utc = created_at.astimezone(UTC)
-    return format_html(
-        '<time datetime="{}" title="{} UTC">{}</time>',
-        created_at.isoformat(),
-        f"{utc:%Y-%m-%d %H:%M}",
-        f"{utc:%H:%M}",
-    )
+    return utc_time(created_at, "time")

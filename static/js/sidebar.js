@@ -1,6 +1,7 @@
 // The chat list in the sidebar (and on the chats page): live updates from every tab, a quick
 // filter by title, and rename, pin, archive and delete without leaving the page.
 import { onLiveEvent, reportSessionEnded } from "./live.js";
+import { groupedByAnotherZone } from "./local_time.js";
 import { apiRequest, closeMenus, confirmDialog, errorText, showToast } from "./ui.js";
 
 const groups = document.getElementById("chat-groups");
@@ -173,3 +174,5 @@ if (groups) {
   markActive(groups);
   groups.querySelector(".chat-item.active")?.scrollIntoView({ block: "nearest" });
 }
+// Grouped by another zone's days than the reader's: group again now the server knows.
+if (groupedByAnotherZone) refreshLists();

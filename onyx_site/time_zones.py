@@ -1,0 +1,24 @@
+"""The reader's time zone, as their browser names it in a cookie (static/js/local_time.js).
+
+Times in pages are written in UTC and shown in the reader's zone by the browser, so the same
+HTML serves every tab and every live event. Only what the server itself decides by the reader's
+calendar (which chats are "Today") needs the zone here."""
+
+from datetime import UTC, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.http import HttpRequest
+
+TIME_ZONE_COOKIE = "tz"
+
+
+@cache
+def _known_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def reader_time_zone(request: HttpRequest) -> tzinfo:
+    """The zone the browser reported, or UTC when it reported none or one this server lacks."""
+    name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+    return ZoneInfo(name) if name in _known_names() else UTC
