@@ -209,6 +209,15 @@ def test_every_code_block_has_a_copy_button(base_url: str, open_page: OpenPage) 
     expect(blocks).to_have_count(2)
     expect(blocks.first.locator(".code-head")).to_contain_text("python")
     expect(blocks.first.locator("code .hljs-built_in, code .hljs-string").first).to_be_visible()
+    # Every tool is an icon with a name for screen readers, not a word or a character.
+    tools = page.locator("main .icon-button:visible").evaluate_all(
+        """(buttons) => buttons.map((b) => ({
+             name: b.getAttribute("aria-label"), svg: b.querySelectorAll("svg").length,
+             text: b.innerText.trim() }))"""
+    )
+    names = {tool["name"] for tool in tools}
+    assert {"Copy", "Edit", "Regenerate", "Good reply", "Bad reply", "Copy code"} <= names, names
+    assert all(tool["svg"] == 1 and tool["text"] == "" for tool in tools), tools
     blocks.nth(1).locator("[data-action=copy-code]").click()
     assert page.evaluate("navigator.clipboard.readText()") == "plain <b>text</b>\n"
     blocks.first.locator("[data-action=copy-code]").click()

@@ -46,6 +46,9 @@ def test_upload_several_files_with_progress_and_live_status(
     expect(refused).to_have_attribute("data-name", "photo.bin")
     expect(refused.locator(".note")).to_contain_text("can't be read. Accepted:")
     expect(refused.locator("progress")).to_have_count(0)  # no full bar next to an error
+    dismiss = refused.get_by_role("button", name="Dismiss the message about photo.bin")
+    expect(dismiss.locator("svg")).to_have_count(1)
+    expect(dismiss).to_have_text("")
     # Uploaded files leave the upload list: their rows say how reading them goes.
     expect(page.locator(".upload-item")).to_have_count(1)
 

@@ -3,7 +3,7 @@
 // the chat answers from follow every tab (chat.updated, file.updated), and removing one detaches
 // the file from the chat.
 import { onLiveEvent } from "./live.js";
-import { apiRequest, closeMenus, errorText, showToast } from "./ui.js";
+import { apiRequest, closeMenus, errorText, iconFromPage, showToast } from "./ui.js";
 import { INTERRUPTED, acceptDrops, refusalText, uploadFile } from "./uploads.js";
 
 const chat = document.getElementById("chat");
@@ -129,7 +129,7 @@ function uploadChip(file) {
   const dismiss = Object.assign(document.createElement("button"), { type: "button", className: "icon-button small" });
   dismiss.setAttribute("aria-label", `Cancel uploading ${file.name}`);
   dismiss.title = "Cancel";
-  dismiss.append(document.getElementById("icon-close").content.firstElementChild.cloneNode(true));
+  dismiss.append(iconFromPage("close"));
   chip.append(name, note, dismiss, bar);
   uploads.appendChild(chip);
   return { chip, note, bar, dismiss };

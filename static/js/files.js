@@ -1,6 +1,7 @@
 // The files page: uploads with a progress bar while they travel, refusals explained next to
 // the file, and each file's row kept up to date live with the server's own row HTML.
 import { onLiveEvent } from "./live.js";
+import { iconFromPage } from "./ui.js";
 import { INTERRUPTED, acceptDrops, refusalText, uploadFile } from "./uploads.js";
 
 const form = document.getElementById("upload-form");
@@ -34,10 +35,10 @@ function refuse(item, reason) {
   const note = item.querySelector(".note");
   note.className = "note error-text";
   note.textContent = reason;
-  const dismiss = Object.assign(document.createElement("button"), {
-    type: "button", className: "icon-button small", textContent: "×",
-  });
+  const dismiss = Object.assign(document.createElement("button"), { type: "button", className: "icon-button small" });
   dismiss.setAttribute("aria-label", `Dismiss the message about ${item.dataset.name}`);
+  dismiss.title = "Dismiss";
+  dismiss.append(iconFromPage("close"));
   dismiss.addEventListener("click", () => item.remove());
   item.querySelector(".upload-name").after(dismiss);
 }

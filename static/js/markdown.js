@@ -3,6 +3,7 @@
 // same allow-list sanitising, then code highlighting and copy buttons, which both paths share.
 import "../vendor/markdown-it/markdown-it.min.js"; // sets globalThis.markdownit
 import hljs from "../vendor/highlight.js/highlight.min.js";
+import { iconFromPage } from "./ui.js";
 
 const ALLOWED_SCHEMES = new Set(["http", "https", "mailto"]);
 const LINK_REL = "noopener noreferrer nofollow";
@@ -110,11 +111,6 @@ export function markdownNodes(text) {
   const template = document.createElement("template");
   template.innerHTML = text ? markdown.render(text) : "";
   return [...sanitize(template.content).childNodes];
-}
-
-function iconFromPage(name) {
-  const icon = document.getElementById(`icon-${name}`);
-  return icon ? icon.content.firstElementChild.cloneNode(true) : document.createTextNode("");
 }
 
 function codeBlock(pre) {

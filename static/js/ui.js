@@ -167,6 +167,12 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// An inline SVG icon from the page's <template id="icon-…"> (templates/base.html).
+export function iconFromPage(name) {
+  const icon = document.getElementById(`icon-${name}`);
+  return icon ? icon.content.firstElementChild.cloneNode(true) : document.createTextNode("");
+}
+
 // A copy button shows a tick for a moment instead of a toast.
 export async function copyWithFeedback(button, textOrPromise) {
   try {
@@ -182,13 +188,13 @@ export async function copyWithFeedback(button, textOrPromise) {
     return;
   }
   const icon = button.querySelector("svg");
-  const tick = document.getElementById("icon-check")?.content.firstElementChild.cloneNode(true);
+  const tick = iconFromPage("check");
   const label = button.getAttribute("aria-label");
   button.dataset.copied = "true";
   button.setAttribute("aria-label", "Copied");
-  if (icon && tick) icon.replaceWith(tick);
+  if (icon) icon.replaceWith(tick);
   setTimeout(() => {
-    if (icon && tick) tick.replaceWith(icon);
+    if (icon) tick.replaceWith(icon);
     button.setAttribute("aria-label", label);
     delete button.dataset.copied;
   }, 1500);
