@@ -338,7 +338,14 @@ def delete_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         services.delete_chat(chat=chat)
         messages.success(request, f"Deleted “{title}”.")
         return redirect("chat-list")
-    return render(request, "chats/confirm_delete.html", {"chat": chat})
+    context = {
+        "heading": "Delete chat",
+        "name": chat.display_title,
+        "consequence": "The chat and all its messages are deleted for good.",
+        "action": reverse("chat-delete", args=[chat.pk]),
+        "cancel_url": reverse("chat-detail", args=[chat.pk]),
+    }
+    return render(request, "confirm_delete.html", context)
 
 
 @require_POST

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -110,7 +111,18 @@ def download_page(request: HttpRequest, file_id: int) -> FileResponse:
 
 @require_POST
 def delete_page(request: HttpRequest, file_id: int) -> HttpResponse:
+    """Deletes once confirmed: the page's dialog confirms it in the form, and without
+    JavaScript a page asks first."""
     file = _owned_file(request, file_id)
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            "heading": "Delete file",
+            "name": file.name,
+            "consequence": "The file and its text are deleted for good. Chats stop using it.",
+            "action": reverse("file-delete", args=[file.pk]),
+            "cancel_url": reverse("file-detail", args=[file.pk]),
+        }
+        return render(request, "confirm_delete.html", context)
     name = file.name
     services.delete_file(file=file)
     messages.success(request, f"Deleted “{name}”.")

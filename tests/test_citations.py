@@ -67,7 +67,7 @@ def test_a_citation_to_a_deleted_file_says_so(
     kept = make_file(owner=alice, name="kept.txt", chunks=PASSAGES)
     gone = make_file(owner=alice, name="gone — 消えた.txt", chunks=["other text"])
     _reply_citing(alice_chat, _cite(kept, 1), _cite(gone, 2, chunk_index=0))
-    alice_client.post(f"/files/{gone.pk}/delete/")
+    alice_client.post(f"/files/{gone.pk}/delete/", {"confirmed": "yes"})
     first, second = _listed_citations(alice, alice_chat)
     assert (first["deleted"], second["deleted"]) == (False, True)
     assert second["url"] is None

@@ -175,6 +175,21 @@ def test_delete_removes_bytes_chunks_and_row(alice: User) -> None:
     assert not UserFile.objects.for_user(alice).exists()
 
 
+def test_without_javascript_deleting_a_file_asks_on_a_page_first(alice: User) -> None:
+    client, headers = _api(alice)
+    file = _uploaded_and_read(client, headers, "Überblick — 概要 📎.txt", FACT.encode())
+    browser = sign_in(alice)
+    asked = browser.post(f"/files/{file['id']}/delete/")
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Delete “Überblick — 概要 📎.txt”?" in page
+    assert '<input type="hidden" name="confirmed" value="yes">' in page
+    assert UserFile.objects.for_user(alice).filter(pk=file["id"]).exists()
+    done = browser.post(f"/files/{file['id']}/delete/", {"confirmed": "yes"}, follow=True)
+    assert "Deleted “Überblick — 概要 📎.txt”." in done.content.decode()
+    assert not UserFile.objects.for_user(alice).filter(pk=file["id"]).exists()
+
+
 def test_bob_gets_404_for_alices_file_everywhere(alice: User, bob: User) -> None:
     alice_client, alice_headers = _api(alice)
     file = _uploaded_and_read(alice_client, alice_headers, "notes.txt", FACT.encode())

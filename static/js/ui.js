@@ -66,7 +66,8 @@ export function confirmDialog({ title, text, confirmLabel = "Delete" }) {
   });
 }
 
-// A form that says data-confirm asks first; without JavaScript it just posts.
+// A form that says data-confirm asks first, in a dialog, and says so in its `confirmed` field
+// if it has one; without JavaScript the server asks on a page of its own.
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
@@ -86,6 +87,7 @@ document.addEventListener("submit", async (event) => {
   });
   if (confirmed) {
     form.dataset.confirmed = "yes";
+    if (form.elements.confirmed) form.elements.confirmed.value = "yes";
     form.requestSubmit();
   }
 });
