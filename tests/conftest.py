@@ -232,6 +232,16 @@ expect.set_options(timeout=10_000)
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+DARK_PHONE: dict[str, Any] = {"viewport": PHONE, "has_touch": True, "color_scheme": "dark"}
+# Each part of the interface is tried on a desktop and on a phone in dark mode: a browser test
+# taking `looks` opens its pages with `open_page(**looks)`.
+at_desktop_and_dark_phone = pytest.mark.parametrize(
+    "looks", [{"viewport": DESKTOP}, DARK_PHONE], ids=["desktop", "dark-phone"]
+)
+
+
+def on_a_phone(looks: dict[str, Any]) -> bool:
+    return bool(looks.get("viewport") == PHONE)
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
 """The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from accounts import session_registry
 from accounts.models import User
+from onyx_site.live_state import redis_client
 from tests.browser_helpers import sign_in_page
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, at_desktop_and_dark_phone
+
+OpenPage = Callable[..., Page]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +62,24 @@ def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser:
     expect(phone.locator(".messages")).to_contain_text(
         "You were signed out from another device. Sign in again."
     )
+
+
+@at_desktop_and_dark_phone
+def test_an_open_tab_says_so_when_its_session_expires(
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
+) -> None:
+    """Not "signed out from another device": the 24 hours ran out. The session's end is moved
+    to a moment ago in Redis, as the passing of time would; the tab's socket notices it."""
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page(**looks)
+    sign_in_page(page, base_url, alice.email)
+    [session] = session_registry.list_sessions(alice.pk)
+    key = session_registry._session_key(session.sid)
+    redis_client().hset(key, "expires_at", f"{time.time() - 1:.6f}")
+    banner = page.locator("#session-banner")
+    expect(banner).to_be_visible(timeout=20_000)  # the socket's next re-check of its session
+    expect(banner).to_contain_text("Your session expired. Sign in again.")
+    page.reload()
+    expect(page).to_have_url(f"{base_url}/login/?next=/chats/")
+    expect(page.locator(".messages")).to_contain_text("Your session expired. Sign in again.")
+    expect(page.get_by_text("another device")).to_have_count(0)

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -10,7 +11,7 @@ from playwright.sync_api import APIResponse, Page, Route, WebSocketRoute, expect
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
-from tests.conftest import DESKTOP, PASSWORD, PHONE
+from tests.conftest import DESKTOP, PASSWORD, PHONE, at_desktop_and_dark_phone
 from tests.factories import add_message, make_chat
 from tests.waiting import wait_until
 
@@ -125,9 +126,12 @@ def test_a_tab_opened_mid_reply_shows_everything_so_far(base_url: str, open_page
 
 
 @override_settings(ONYX_BUILTIN_WORD_DELAY=0.2)
-def test_stop_in_the_composer_ends_the_reply(base_url: str, open_page: OpenPage) -> None:
+@at_desktop_and_dark_phone
+def test_stop_in_the_composer_ends_the_reply(
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
+) -> None:
     User.objects.create_user(email="alice@example.com", password=PASSWORD)
-    page = open_page()
+    page = open_page(**looks)
     sign_in_page(page, base_url, "alice@example.com")
     new_chat(page)
     send(page, "What can you tell me about the weather?")
@@ -194,7 +198,10 @@ def test_nothing_is_covered_and_a_button_leads_back_to_the_latest(
         screenshot(page, "chat-desktop")
 
 
-def test_every_code_block_has_a_copy_button(base_url: str, open_page: OpenPage) -> None:
+@at_desktop_and_dark_phone
+def test_every_code_block_has_a_copy_button(
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
+) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chat = make_chat(owner=alice, title="Code")
     add_message(chat, "user", "Code?")
@@ -203,7 +210,7 @@ def test_every_code_block_has_a_copy_button(base_url: str, open_page: OpenPage) 
         "assistant",
         "```python\nprint('héllo 世界')\n```\n\n- in a list:\n\n  ```\n  plain <b>text</b>\n  ```",
     )
-    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    page = open_page(permissions=["clipboard-read", "clipboard-write"], **looks)
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
     blocks = page.locator(".message.assistant .code-block")
     expect(blocks).to_have_count(2)
@@ -231,12 +238,13 @@ def test_every_code_block_has_a_copy_button(base_url: str, open_page: OpenPage) 
     assert page.evaluate("navigator.clipboard.readText()").startswith("```python\n")
 
 
+@at_desktop_and_dark_phone
 def test_a_chat_deleted_in_another_tab_says_so_and_offers_a_way_back(
-    base_url: str, open_page: OpenPage
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
 ) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chat = ChatSession.objects.create(owner=alice, title="Doomed")
-    page = open_page()
+    page = open_page(**looks)
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
     other = open_page(context=page.context)
     other.goto(page.url)
@@ -261,10 +269,13 @@ def test_a_chat_deleted_in_another_tab_says_so_and_offers_a_way_back(
 
 
 @override_settings(ONYX_SEND_RATE_PER_MINUTE=1)
-def test_a_rate_limit_is_said_once(base_url: str, open_page: OpenPage) -> None:
+@at_desktop_and_dark_phone
+def test_a_rate_limit_is_said_once(
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
+) -> None:
     User.objects.create_user(email="alice@example.com", password=PASSWORD)
     # The browser itself logs the refused request; the page says it once.
-    page = open_page(expected_errors=["status of 429"])
+    page = open_page(expected_errors=["status of 429"], **looks)
     sign_in_page(page, base_url, "alice@example.com")
     new_chat(page)
     send(page, "Hello")

@@ -11,7 +11,7 @@ from accounts.models import User
 from chats.models import ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown
 from tests.browser_helpers import sign_in_page
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, at_desktop_and_dark_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -141,12 +141,13 @@ MARKDOWN_REPLY = (
 )
 
 
+@at_desktop_and_dark_phone
 def test_a_streamed_reply_does_not_move_when_it_completes(
-    base_url: str, open_page: OpenPage, fake_openai: Any
+    base_url: str, open_page: OpenPage, fake_openai: Any, looks: dict[str, Any]
 ) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chat = ChatSession.objects.create(owner=alice)
-    page = open_page()
+    page = open_page(**looks)
     sign_in_page(page, base_url, alice.email, then=f"/chats/{chat.pk}/")
     expect(page.locator("html")).to_have_attribute("data-live", "open")
     page.fill("#composer textarea", MARKDOWN_REPLY)

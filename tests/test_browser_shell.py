@@ -3,16 +3,17 @@ the favicon and the themes."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import FilePayload, Page, Route, expect
+from playwright.sync_api import FilePayload, Locator, Page, Route, expect
 
 from accounts.models import User
 from chats.models import ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
-from tests.conftest import PASSWORD, PHONE
+from tests.conftest import PASSWORD, PHONE, at_desktop_and_dark_phone, on_a_phone
 from tests.factories import add_message, chats_either_side_of_midnight
 from tests.waiting import wait_until
 
@@ -53,13 +54,22 @@ def group_titles(page: Page) -> dict[str, list[str]]:
     return result
 
 
+def open_the_drawer_on_a_phone(page: Page, looks: dict[str, Any]) -> None:
+    menu = page.locator("[data-action=open-drawer]")
+    if on_a_phone(looks) and menu.get_attribute("aria-expanded") != "true":
+        menu.click()
+        expect(page.locator("#sidebar")).to_be_in_viewport()
+
+
+@at_desktop_and_dark_phone
 def test_the_sidebar_groups_chats_by_date_and_filters_them(
-    base_url: str, open_page: OpenPage
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
 ) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chats_of_every_age(alice)
-    page = open_page()
+    page = open_page(**looks)
     sign_in_page(page, base_url, alice.email)
+    open_the_drawer_on_a_phone(page, looks)
     assert group_titles(page) == {
         "Pinned": ["Pinned notes"],
         "Today": ["Trip to Kyōto 🗾", "Budget for Q3"],
@@ -67,7 +77,8 @@ def test_the_sidebar_groups_chats_by_date_and_filters_them(
         "Previous 7 days": ["Garden plans"],
         "Older": ["Old recipe ideas", "Tax questions"],
     }
-    screenshot(page, "home-desktop")
+    if not on_a_phone(looks):
+        screenshot(page, "home-desktop")
     search = page.locator("[data-role=sidebar-search]")
     search.fill("kyoto")  # accents need not be typed
     expect(page.locator("#chat-groups .chat-item:visible")).to_have_count(1)
@@ -84,36 +95,43 @@ def test_the_sidebar_groups_chats_by_date_and_filters_them(
     expect(page.locator(".result-link")).to_have_text(["Garden plans"])
 
 
+@at_desktop_and_dark_phone
 def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
-    base_url: str, open_page: OpenPage
+    base_url: str, open_page: OpenPage, looks: dict[str, Any]
 ) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chats = chats_of_every_age(alice)
-    page = open_page()
+    page = open_page(**looks)
     sign_in_page(page, base_url, alice.email)
     other_tab = open_page(context=page.context)
     other_tab.goto(f"{base_url}/chats/{chats['Pinned notes'].pk}/")
     expect(other_tab.locator("html")).to_have_attribute("data-live", "open")
     page.bring_to_front()  # a tab in the background gets no animation frames
 
+    def listed(title: str) -> Locator:
+        open_the_drawer_on_a_phone(page, looks)
+        return page.locator("#chat-groups .chat-name", has_text=title)
+
     def open_menu_of(title: str) -> None:
+        open_the_drawer_on_a_phone(page, looks)
         item = page.locator("#chat-groups .chat-item", has_text=title)
         item.hover()
         item.locator("summary").click()
         expect(item.locator(".menu-panel")).to_be_visible()
 
     open_menu_of("Reading list")
-    screenshot(page, "sidebar-menu-desktop")
+    if not on_a_phone(looks):
+        screenshot(page, "sidebar-menu-desktop")
     page.locator("#chat-groups .menu-panel:visible [data-action=rename-chat]").click()
     dialog = page.locator("#rename-dialog")
     expect(dialog).to_be_visible()
     dialog.locator("input").fill("Books to read 📚")
     dialog.locator("input").press("Enter")
-    expect(page.locator("#chat-groups .chat-name", has_text="Books to read 📚")).to_be_visible()
+    expect(listed("Books to read 📚")).to_be_visible()
     # Every tab hears of it.
-    expect(
-        other_tab.locator("#chat-groups .chat-name", has_text="Books to read 📚")
-    ).to_be_visible()
+    expect(other_tab.locator("#chat-groups .chat-name", has_text="Books to read 📚")).to_have_count(
+        1
+    )
     chats["Reading list"].refresh_from_db()
     assert chats["Reading list"].title == "Books to read 📚"
 
@@ -136,7 +154,7 @@ def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
     archived.locator("[data-action=archive-chat] button").click()
     expect(page.locator("#toasts")).to_contain_text("Chat restored")
     expect(archived).to_have_count(0)
-    expect(page.locator("#chat-groups .chat-name", has_text="Budget for Q3")).to_be_visible()
+    expect(listed("Budget for Q3")).to_be_visible()
     assert not ChatSession.objects.for_user(alice).get(title="Budget for Q3").archived
 
     open_menu_of("Tax questions")
