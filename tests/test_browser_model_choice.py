@@ -155,3 +155,36 @@ def test_a_model_taken_away_says_so(base_url: str, open_page: OpenPage) -> None:
     expect(page.locator("[data-role=model-name]")).to_have_text("Model not available")
     page.locator("[data-role=model-picker] summary").click()
     expect(page.locator("button[name=model][aria-current=true]")).to_have_count(0)
+
+
+def test_an_operator_adds_and_tests_a_connection_in_the_admin(
+    base_url: str, open_page: OpenPage, fake_openai: FakeOpenAIServer
+) -> None:
+    """The admin's form and its "Test connection" action, as an operator uses them: the
+    server's models are listed, and a key the server refuses is said plainly, never shown."""
+    User.objects.create_superuser(email="operator@example.com", password=PASSWORD)
+    fake_openai.models = ["llama3:8b", "qwen2.5 中文"]
+    page = open_page()
+    add = "/admin/chats/modelconnection/add/"
+    sign_in_page(page, base_url, "operator@example.com", then=add, scripts=False)
+    page.fill("#id_name", "Labor-GPU ✨")
+    page.fill("#id_base_url", fake_openai.base_url)
+    page.fill("#id_api_key", "sk-kept-secret")
+    page.fill("#id_model_names", "llama3:8b\nqwen2.5 中文")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    def test_it() -> None:
+        page.locator("#result_list tr", has_text="Labor-GPU ✨").locator(".action-select").check()
+        page.select_option("select[name=action]", "test_connection")
+        page.click("button[name=index]")
+
+    test_it()
+    expect(page.locator(".messagelist .success")).to_have_text(
+        "Labor-GPU ✨: Connected. The server has 2 model(s): llama3:8b, qwen2.5 中文."
+    )
+    fake_openai.required_key = "sk-the-right-one"
+    test_it()
+    refused = page.locator(".messagelist .error")
+    expect(refused).to_contain_text("refused the API key (HTTP 401)")
+    assert "sk-kept-secret" not in page.content()
