@@ -149,25 +149,32 @@ def _age_label(day: date, today: date) -> str:
     return "Older"
 
 
-def chat_groups(
-    user: User, *, now: datetime, zone: tzinfo, archived: bool = False
-) -> list[ChatGroup]:
+@dataclass(frozen=True)
+class ChatGroups:
+    groups: list[ChatGroup]
+    more: bool  # the user has more chats than SIDEBAR_CHATS; search reaches them
+
+
+def chat_groups(user: User, *, now: datetime, zone: tzinfo, archived: bool = False) -> ChatGroups:
     """The user's chats as the sidebar shows them: pinned first, then by the reader's day (in
     `zone`) of their last activity (Today, Yesterday, Previous 7 days, Older); empty groups
     left out."""
     today = now.astimezone(zone).date()
-    chats = (
+    chats = list(
         ChatSession.objects.for_user(user)
         .filter(archived=archived)
         .only("pk", "title", "pinned", "archived", "updated_at")
-        .order_by("-pinned", "-updated_at", "-pk")[:SIDEBAR_CHATS]
+        .order_by("-pinned", "-updated_at", "-pk")[: SIDEBAR_CHATS + 1]
     )
     groups: dict[str, list[ChatSession]] = {}
-    for chat in chats:
+    for chat in chats[:SIDEBAR_CHATS]:
         day = chat.updated_at.astimezone(zone).date()
         label = "Pinned" if chat.pinned else _age_label(day, today)
         groups.setdefault(label, []).append(chat)
-    return [ChatGroup(label=label, chats=members) for label, members in groups.items()]
+    return ChatGroups(
+        groups=[ChatGroup(label=label, chats=members) for label, members in groups.items()],
+        more=len(chats) > SIDEBAR_CHATS,
+    )
 
 
 _MESSAGES = ChatMessage._meta.db_table

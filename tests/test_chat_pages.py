@@ -173,6 +173,23 @@ def test_the_sidebar_groups_chats_by_the_readers_days(alice_client: Client, alic
     assert groups("../../etc/passwd") == in_utc
 
 
+def test_the_sidebar_says_when_it_lists_only_the_most_recent_chats(
+    alice_client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SIDEBAR_CHATS", 3)
+    for n in range(3):
+        make_chat(owner=alice, title=f"Chat n°{n} 💬")
+    page = alice_client.get("/chats/sidebar/").content.decode()
+    assert page.count('class="chat-name"') == 3
+    assert "chat-list-more" not in page
+    make_chat(owner=alice, title="Une de trop 🧮")
+    page = alice_client.get("/chats/sidebar/").content.decode()
+    assert page.count('class="chat-name"') == 3
+    assert "Une de trop 🧮" in page  # the most recent ones
+    assert "Chat n°0 💬" not in page
+    assert "The 3 most recent chats are listed." in page
+
+
 def test_pin_and_archive_without_javascript(
     alice_client: Client, alice: User, alice_chat: ChatSession
 ) -> None:

@@ -14,8 +14,11 @@ register = template.Library()
 def chat_groups_context(user: User, *, zone: tzinfo, archived: bool = False) -> dict[str, Any]:
     """What templates/chats/_chat_groups.html needs, for the sidebar of every page and for the
     fragment the page fetches when a chat changes; days are the reader's, in `zone`."""
+    listed = selectors.chat_groups(user, now=timezone.now(), zone=zone, archived=archived)
     return {
-        "groups": selectors.chat_groups(user, now=timezone.now(), zone=zone, archived=archived),
+        "groups": listed.groups,
+        "more": listed.more,
+        "shown": selectors.SIDEBAR_CHATS,
         "archived": archived,
     }
 
