@@ -8,7 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts import session_registry
 from accounts.ws_auth import SCOPE_SESSION_ID
 from chats.typing_throttle import TypingThrottle
-from onyx_site import events, live_state, socket_sessions
+from onyx_site import events, gc_tuning, live_state, socket_sessions
 from onyx_site.outages import CLOSE_TRY_AGAIN_LATER
 
 CLOSE_UNAUTHORIZED = 4401
@@ -45,6 +45,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.groups.append(group)
         self.user_id: int = user.pk
         socket_sessions.watch(session.sid, self)
+        gc_tuning.socket_opened()
         seq = await live_state.acurrent_seq(user.pk)
         await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
         last_seq = self._last_seq_asked()
@@ -77,6 +78,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.session_id is not None:
             socket_sessions.forget(self.session_id, self)
+            gc_tuning.socket_closed()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Every frame a client sends gets an answer or an `error` event; none closes the
