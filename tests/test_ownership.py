@@ -52,18 +52,27 @@ def _owned_relation_names() -> set[str]:
     return names
 
 
+# Every way Django names a model's manager.
+MANAGERS = {"objects", "_default_manager", "_base_manager"}
+
+
 def _unscoped_uses(source: str, where: str, relations: set[str]) -> list[str]:
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source, filename=where)):
+    tree = ast.parse(source, filename=where)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Attribute)
-            and node.value.attr == "objects"
-            and isinstance(node.value.value, ast.Name)
-            and node.value.value.id in OWNED_MODELS
-            and node.attr not in ALLOWED_METHODS
+            and node.attr in MANAGERS
+            and isinstance(node.value, ast.Name)
+            and node.value.id in OWNED_MODELS
         ):
-            found.append((node.lineno, f"{node.value.value.id}.objects.{node.attr}"))
+            # The manager itself, named by what is called on it (nothing: it is kept or passed).
+            parent = parents.get(node)
+            called = parent.attr if isinstance(parent, ast.Attribute) else None
+            if called not in ALLOWED_METHODS:
+                manager = f"{node.value.id}.{node.attr}"
+                found.append((node.lineno, f"{manager}.{called}" if called else manager))
         elif (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Attribute)
@@ -112,6 +121,9 @@ def test_the_check_catches_every_way_around_for_user() -> None:
             "get_object_or_404(UserFile, pk=3)",
             "chat.files.all()",
             "ChatSession.objects.for_user(u).prefetch_related('files')",
+            "ChatMessage._default_manager.all()",
+            "UserFile._base_manager.get(pk=4)",
+            "every_file = UserFile.objects",
             # Allowed: scoped lookups and creation.
             "get_object_or_404(ChatSession.objects.for_user(u), pk=1)",
             "ChatMessage.objects.for_user(u).filter(chat=c)",
@@ -125,6 +137,9 @@ def test_the_check_catches_every_way_around_for_user() -> None:
         "get_object_or_404(UserFile, …)",
         "related manager .files.all",
         "prefetch_related('files')",
+        "ChatMessage._default_manager.all",
+        "UserFile._base_manager.get",
+        "UserFile.objects",
     ]
 
 
