@@ -1,12 +1,19 @@
 """The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
 
+from collections.abc import Callable, Collection
+from typing import Any
+
 import pytest
-from playwright.sync_api import Browser, expect
+import redis.exceptions
+from playwright.sync_api import Browser, Page, expect
 
 from accounts import session_registry
 from accounts.models import User
-from tests.browser_helpers import sign_in_page
+from onyx_site import events
+from tests.browser_helpers import off_the_browsers_thread, sign_in_page
 from tests.conftest import PASSWORD
+
+OpenPage = Callable[..., Page]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +62,34 @@ def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser:
     expect(phone.locator(".messages")).to_contain_text(
         "You were signed out from another device. Sign in again."
     )
+
+
+def test_a_tab_explains_a_1013_close_and_reconnects_by_itself(
+    base_url: str, open_page: OpenPage, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis out of reach for one sweep of the open sockets' sessions: the server closes the
+    socket with 1013 (try again later), as it does in a real outage (tests/test_outages.py)."""
+    settings.ONYX_WEBSOCKET_RECHECK_SECONDS = 0.2
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    still_there = session_registry.alive_session_ids
+    failed: list[Collection[str]] = []
+
+    async def out_of_reach_once(sids: Collection[str]) -> set[str]:
+        if not failed:
+            failed.append(sids)
+            raise redis.exceptions.ConnectionError("Error 111 connecting to Redis.")
+        return await still_there(sids)
+
+    monkeypatch.setattr(session_registry, "alive_session_ids", out_of_reach_once)
+    toasts = page.locator("#toasts")
+    expect(toasts).to_contain_text("The server is temporarily unavailable. Reconnecting…")
+    expect(toasts).to_contain_text("Connected again.")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    assert len(failed) == 1  # one sweep failed; the page came back on its own after it
+    # Live events flow again on the new socket.
+    off_the_browsers_thread(
+        lambda: events.publish(alice.pk, {"type": "notification", "text": "Wieder da ✓ 戻った"})
+    )
+    expect(toasts).to_contain_text("Wieder da ✓ 戻った")
