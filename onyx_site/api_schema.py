@@ -111,5 +111,10 @@ class OnyxAutoSchema(AutoSchema):
             errors.append((411, "The body was sent chunked; send it with a Content-Length."))
             errors.append((413, "The body is larger than this operation accepts."))
             errors.append((415, "The body's Content-Type is not one this operation reads."))
+        elif self.method not in SAFE_METHODS:
+            # The ASGI edge (onyx_site/body_limits.py) checks every request's body, wanted or
+            # not, and clients often send one with a POST anyway (`{}`, or chunked).
+            errors.append((411, "A body was sent chunked; this operation wants none."))
+            errors.append((413, "A body was sent, over the size of any request; none is wanted."))
         errors.append((503, "PostgreSQL or Redis cannot be reached for now; try again."))
         return errors

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 
 from accounts.edge_auth import header, signed_in_user_id
 from onyx_site.outages import UNAVAILABLE_MESSAGE, is_outage
+from onyx_site.security_headers import page_security_headers
 
 ASGIApp = Any
 UPLOAD_PATHS = frozenset({"/api/files/", "/files/upload/"})
@@ -62,6 +63,8 @@ CHUNKED = Refusal(
 
 
 async def refuse(scope: dict[str, Any], send: Any, refusal: Refusal) -> None:
+    """The refusal as JSON for the API and as a small page otherwise, with a page's security
+    headers: Django's middleware, which adds them to every other answer, never sees this one."""
     if scope["path"].startswith("/api/"):
         body = json.dumps({"detail": refusal.message, "code": refusal.code}).encode()
         content_type = b"application/json"
@@ -74,6 +77,7 @@ async def refuse(scope: dict[str, Any], send: Any, refusal: Refusal) -> None:
         }
         body = render_to_string("notice.html", context).encode()
         content_type = b"text/html; charset=utf-8"
+    security = page_security_headers(secure=scope.get("scheme") == "https")
     await send(
         {
             "type": "http.response.start",
@@ -83,6 +87,7 @@ async def refuse(scope: dict[str, Any], send: Any, refusal: Refusal) -> None:
                 (b"content-length", str(len(body)).encode()),
                 # The rest of the body is never read, so the connection cannot be reused.
                 (b"connection", b"close"),
+                *((name.lower().encode(), value.encode()) for name, value in security.items()),
             ],
         }
     )

@@ -3,7 +3,8 @@
 
 Django turns an exception raised anywhere in the middleware chain into a response before an
 outer middleware sees it, so a receiver of `got_request_exception` (sent for every uncaught
-exception, in debug too) marks the request, and the outermost middleware swaps the 500 for a 503.
+exception, in debug too) marks the request, and ServiceOutageMiddleware, outside every middleware
+that reaches a store, swaps the 500 for a 503.
 """
 
 import logging
@@ -75,7 +76,9 @@ def mark_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) 
 
 
 class ServiceOutageMiddleware:
-    """First in MIDDLEWARE: answers 503 for any request that failed because a store is down."""
+    """Answers 503 for any request that failed because a store is down. In MIDDLEWARE outside
+    every middleware that reaches a store, and inside the ones that add the security headers,
+    so the 503 carries the same policy as any page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

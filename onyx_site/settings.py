@@ -94,9 +94,13 @@ MIDDLEWARE = [
     # on every request (five per request where it stood after SecurityMiddleware; one now).
     # Its responses get their security headers from SERVESTATIC_ADD_HEADERS_FUNCTION instead.
     "servestatic.middleware.ServeStaticMiddleware",
-    "onyx_site.outages.ServiceOutageMiddleware",
+    # The security headers, outside ServiceOutageMiddleware so its 503 gets them too. None of
+    # these three reaches a data store.
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Outside every middleware that reaches Redis or PostgreSQL (onyx_site/outages.py).
+    "onyx_site.outages.ServiceOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,7 +108,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.ActiveSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -431,7 +434,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("ONYX_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. The
+    # scheme is the ASGI scope's, which uvicorn takes from X-Forwarded-Proto only when the
+    # connection comes from a proxy in FORWARDED_ALLOW_IPS (as it does the client's address).
 
 # Baseline views for `make bench` (bench/): never on in a real deployment.
 ONYX_BENCH_BASELINES = env_flag("ONYX_BENCH_BASELINES", default=False)

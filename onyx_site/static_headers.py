@@ -4,14 +4,12 @@ from typing import Any
 
 from django.conf import settings
 
+from onyx_site.security_headers import strict_transport_security
+
 
 def add_security_headers(headers: Any, path: str, url: str) -> None:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = settings.SECURE_REFERRER_POLICY
-    if settings.SECURE_HSTS_SECONDS:
-        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            value += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            value += "; preload"
-        headers["Strict-Transport-Security"] = value
+    hsts = strict_transport_security()
+    if hsts:
+        headers["Strict-Transport-Security"] = hsts

@@ -1,7 +1,7 @@
 """Named users and clients for tests, against the real PostgreSQL and Redis of `make test`."""
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -134,6 +134,38 @@ def server_tokens(base_url: str, user: User) -> dict[str, str]:
 
 def bearer(access: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}"}
+
+
+# What SecurityMiddleware, django-csp and XFrameOptionsMiddleware put on a page.
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "cross-origin-opener-policy",
+    "referrer-policy",
+    "strict-transport-security",
+    "x-content-type-options",
+    "x-frame-options",
+)
+
+
+def security_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The security headers among `headers`, by their names in lower case."""
+    by_name = {name.lower(): value for name, value in headers.items()}
+    return {name: by_name[name] for name in SECURITY_HEADERS if name in by_name}
+
+
+def a_pages_security_headers(base_url: str | None = None) -> dict[str, str]:
+    """Those of an ordinary page (the sign-in page), from a running server or the test
+    Client; checked to hold the policy, nosniff, no framing and the referrer policy."""
+    if base_url is None:
+        headers = security_headers(Client().get("/login/").headers)
+    else:
+        headers = security_headers(httpx.get(f"{base_url}/login/").headers)
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+    return headers
 
 
 @pytest.fixture

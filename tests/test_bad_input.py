@@ -5,11 +5,15 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts.middleware import ActiveSessionMiddleware
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
-from tests.conftest import api_tokens, bearer
+from files.models import UserFile
+from tests.conftest import api_tokens, bearer, sign_in
 from tests.factories import add_message
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +185,100 @@ def test_search_text_over_200_characters_is_a_400_even_with_spaces_around(
     assert response.json()["errors"] == {"q": ["Search for at most 200 characters."]}
     found = Client().get("/api/chats/search/", {"q": " plans "}, headers=headers)
     assert [hit["chat"]["id"] for hit in found.json()] == [alice_chat.pk]
+
+
+def _json_error(response: Any) -> tuple[int, str, Any]:
+    return response.status_code, response["Content-Type"], response.json()
+
+
+def _page_error(response: Any) -> tuple[int, str]:
+    return response.status_code, response["Content-Type"]
+
+
+def test_a_host_not_served_is_a_400_in_json_on_the_api_and_a_page_elsewhere(
+    db: None, settings: Any
+) -> None:
+    settings.DEBUG = False
+    message = "This server does not answer for the host name this request gives."
+    client = Client(raise_request_exception=False, HTTP_HOST="elsewhere.example")
+    assert _json_error(client.get("/api/chats/")) == (
+        400,
+        "application/json",
+        {"detail": message, "code": "bad_host"},
+    )
+    page = client.get("/login/")
+    assert _page_error(page) == (400, "text/html; charset=utf-8")
+    assert message in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("too_many", "code", "message"),
+    [
+        ("fields", "too_many_fields", "Too many form fields: send at most 1,000 in one request."),
+        ("files", "too_many_files", "Too many files: send at most 100 in one request."),
+    ],
+    ids=["fields", "files"],
+)
+def test_too_many_fields_or_files_in_an_upload_is_a_400_that_gives_the_limit(
+    alice: User, settings: Any, too_many: str, code: str, message: str
+) -> None:
+    settings.DEBUG = False
+    if too_many == "fields":
+        form: dict[str, Any] = {
+            f"note{n}": "ü" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)
+        }
+        form["file"] = SimpleUploadedFile("notes.txt", "Grüße 🙂".encode())
+    else:
+        form = {
+            f"file{n}": SimpleUploadedFile(f"notes{n}.txt", "Grüße 🙂".encode())
+            for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+        }
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    api = Client(raise_request_exception=False).post("/api/files/", form, headers=headers)
+    assert _json_error(api) == (400, "application/json", {"detail": message, "code": code})
+    page = sign_in(alice)
+    page.raise_request_exception = False
+    answer = page.post("/files/upload/", form)
+    assert _page_error(answer) == (400, "text/html; charset=utf-8")
+    assert message in answer.content.decode()
+    assert not UserFile.objects.for_user(alice).exists()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "code", "message"),
+    [
+        (
+            SuspiciousOperation("A forged header."),
+            400,
+            "bad_request",
+            "This request is malformed or unsafe, so it was refused.",
+        ),
+        (PermissionDenied(), 403, "permission_denied", "You do not have permission to do this."),
+    ],
+    ids=["400", "403"],
+)
+def test_a_refusal_raised_outside_drf_is_json_on_the_api_and_a_page_elsewhere(
+    db: None,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: Exception,
+    status: int,
+    code: str,
+    message: str,
+) -> None:
+    settings.DEBUG = False
+
+    def refuse(request: Any) -> None:
+        raise refusal
+
+    # A middleware refuses the request, before any DRF view could answer for it.
+    monkeypatch.setattr(ActiveSessionMiddleware, "_session_of", staticmethod(refuse))
+    client = Client(raise_request_exception=False)
+    assert _json_error(client.get("/api/chats/")) == (
+        status,
+        "application/json",
+        {"detail": message, "code": code},
+    )
+    page = client.get("/chats/")
+    assert _page_error(page) == (status, "text/html; charset=utf-8")
+    assert message in page.content.decode()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import redis.exceptions
 from asgiref.testing import ApplicationCommunicator
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -20,7 +21,7 @@ from accounts.models import User
 from files.models import UserFile
 from onyx_site.asgi import application
 from tests.asgi_server import running_asgi_server
-from tests.conftest import api_tokens, bearer
+from tests.conftest import a_pages_security_headers, api_tokens, bearer, security_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,6 +187,35 @@ def test_a_chunked_body_is_refused_with_a_reason(server: str, alice: User) -> No
         status, _, body = _read_response(conn)
     assert status == 411
     assert "chunked request bodies are not accepted" in json.loads(body)["detail"]
+
+
+def test_every_refusal_at_the_edge_carries_a_pages_security_headers(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's middleware never sees these answers; they get its headers all the same."""
+    page = a_pages_security_headers(server)
+    refusals = {
+        "413 JSON": _declare_only(server, "/api/auth/token/", HUGE),
+        "413 page": _declare_only(server, "/login/", HUGE),
+    }
+    with _connect(server) as conn:
+        conn.sendall(_head("POST", "/api/chats/", {"Transfer-Encoding": "chunked"}))
+        refusals["411"] = _read_response(conn)
+
+    def out_of_reach(headers: Any) -> int | None:
+        raise redis.exceptions.ConnectionError("Error 111 connecting to Redis.")
+
+    # Redis down while the edge asks whose upload this is.
+    monkeypatch.setattr("onyx_site.body_limits.signed_in_user_id", out_of_reach)
+    refusals["503"] = _declare_only(server, "/api/files/", 1024)
+    assert {name: status for name, (status, _, _) in refusals.items()} == {
+        "413 JSON": 413,
+        "413 page": 413,
+        "411": 411,
+        "503": 503,
+    }
+    for name, (_, headers, _) in refusals.items():
+        assert (name, security_headers(headers)) == (name, page)
 
 
 async def test_bytes_past_the_declared_length_are_counted_and_cut_off() -> None:

@@ -1,16 +1,18 @@
 """The app as a person uses it: Debian's Chromium driven by Playwright over a real ASGI server."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import pytest
+import redis.exceptions
 from playwright.sync_api import Browser, Page, expect
 
 from accounts import session_registry
 from accounts.models import User
+from onyx_site import events
 from onyx_site.live_state import redis_client
-from tests.browser_helpers import sign_in_page
+from tests.browser_helpers import off_the_browsers_thread, sign_in_page
 from tests.conftest import PASSWORD, at_desktop_and_dark_phone
 
 OpenPage = Callable[..., Page]
@@ -83,3 +85,34 @@ def test_an_open_tab_says_so_when_its_session_expires(
     expect(page).to_have_url(f"{base_url}/login/?next=/chats/")
     expect(page.locator(".messages")).to_contain_text("Your session expired. Sign in again.")
     expect(page.get_by_text("another device")).to_have_count(0)
+
+
+def test_a_tab_explains_a_1013_close_and_reconnects_by_itself(
+    base_url: str, open_page: OpenPage, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis out of reach for one sweep of the open sockets' sessions: the server closes the
+    socket with 1013 (try again later), as it does in a real outage (tests/test_outages.py)."""
+    settings.ONYX_WEBSOCKET_RECHECK_SECONDS = 0.2
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    still_there = session_registry.alive_session_ids
+    failed: list[Collection[str]] = []
+
+    async def out_of_reach_once(sids: Collection[str]) -> set[str]:
+        if not failed:
+            failed.append(sids)
+            raise redis.exceptions.ConnectionError("Error 111 connecting to Redis.")
+        return await still_there(sids)
+
+    monkeypatch.setattr(session_registry, "alive_session_ids", out_of_reach_once)
+    toasts = page.locator("#toasts")
+    expect(toasts).to_contain_text("The server is temporarily unavailable. Reconnecting…")
+    expect(toasts).to_contain_text("Connected again.")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    assert len(failed) == 1  # one sweep failed; the page came back on its own after it
+    # Live events flow again on the new socket.
+    off_the_browsers_thread(
+        lambda: events.publish(alice.pk, {"type": "notification", "text": "Wieder da ✓ 戻った"})
+    )
+    expect(toasts).to_contain_text("Wieder da ✓ 戻った")

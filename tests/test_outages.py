@@ -8,13 +8,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.exceptions
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpRequest
+from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from accounts.models import User
 from tests import workers
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, a_pages_security_headers, security_headers
 from tests.throwaway_services import (
     ThrowawayPostgres,
     ThrowawayRedis,
@@ -72,6 +76,22 @@ def _assert_unavailable(url: str, browser: httpx.Client, access: str) -> None:
     api = httpx.get(f"{url}/api/chats/", headers={"Authorization": f"Bearer {access}"})
     assert (api.status_code, api.json()["detail"]) == (503, UNAVAILABLE)
     assert _close_code(_socket(url, access)) == 1013  # a new socket is told too
+
+
+@pytest.mark.parametrize("path", ["/chats/", "/api/chats/"])
+def test_a_503_carries_a_pages_security_headers(
+    db: None, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    page = a_pages_security_headers()
+
+    def out_of_reach(self: SessionMiddleware, request: HttpRequest) -> None:
+        raise redis.exceptions.ConnectionError("Error 111 connecting to Redis.")
+
+    # The first middleware that reaches Redis fails: ServiceOutageMiddleware answers.
+    monkeypatch.setattr(SessionMiddleware, "process_request", out_of_reach)
+    response = Client(raise_request_exception=False).get(path)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert security_headers(response.headers) == page
 
 
 @pytest.mark.django_db(transaction=True)

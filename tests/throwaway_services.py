@@ -126,8 +126,10 @@ def manage(*args: str, env: dict[str, str]) -> str:
 
 
 @contextmanager
-def served_app(directory: Path, **env: str) -> Iterator[str]:
-    """uvicorn serving the app in a process of its own, as the Procfile runs it; yields its URL."""
+def served_app(directory: Path, *, ready_path: str = "/login/", **env: str) -> Iterator[str]:
+    """uvicorn serving the app in a process of its own, as the Procfile runs it; yields its URL
+    once `ready_path` answers 200. `env` adds to the test run's environment (and may name other
+    settings in DJANGO_SETTINGS_MODULE)."""
     port = _free_port()
     log_path = directory / "uvicorn.log"
     where = ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
@@ -144,7 +146,7 @@ def served_app(directory: Path, **env: str) -> Iterator[str]:
     def answering() -> bool:
         assert process.poll() is None, log_path.read_text(errors="replace")
         try:
-            return httpx.get(f"{url}/login/", timeout=5).status_code == 200
+            return httpx.get(f"{url}{ready_path}", timeout=5).status_code == 200
         except httpx.TransportError:
             return False
 
