@@ -155,3 +155,10 @@ class SessionDetailView(APIView):
         except services.SessionNotFound as exc:
             raise NotFound("No such session.") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def find_url_objects(self) -> None:
+        """onyx_site/api_metadata.py: someone else's session is not found."""
+        try:
+            services.check_own_session(user=_user(self.request), sid=self.kwargs["sid"])
+        except services.SessionNotFound as exc:
+            raise NotFound("No such session.") from exc

@@ -90,11 +90,16 @@ def sign_up(*, request: HttpRequest, email: str, password: str) -> User:
     return user
 
 
-def revoke_session(*, user: User, sid: str) -> None:
-    """End one of the user's own sessions; someone else's id is simply not found."""
-    owned = {s.sid for s in session_registry.list_sessions(user.pk)}
-    if sid not in owned:
+def check_own_session(*, user: User, sid: str) -> None:
+    """SessionNotFound unless `sid` is one of the user's live sessions: someone else's id is
+    simply not found."""
+    if sid not in {s.sid for s in session_registry.list_sessions(user.pk)}:
         raise SessionNotFound
+
+
+def revoke_session(*, user: User, sid: str) -> None:
+    """End one of the user's own sessions."""
+    check_own_session(user=user, sid=sid)
     session_registry.end_session(sid, reason="revoked")
 
 

@@ -329,6 +329,12 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     def _reply(self) -> ChatMessage:
         return self._message(role=ChatMessage.Role.ASSISTANT)
 
+    def find_url_objects(self) -> None:
+        """onyx_site/api_metadata.py: the chat, and the message if the URL names one."""
+        self._chat()
+        if "pk" in self.kwargs:
+            self._message()
+
     def _shown(self, message: ChatMessage) -> Any:
         [shown] = selectors.ready_to_show(_user(self.request), [message])
         return ChatMessageSerializer(shown).data

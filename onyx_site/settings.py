@@ -310,6 +310,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "onyx_site.api_schema.OnyxAutoSchema",
+    # OPTIONS on another user's object is a 404, like every other method.
+    "DEFAULT_METADATA_CLASS": "onyx_site.api_metadata.OwnerScopedMetadata",
     "EXCEPTION_HANDLER": "onyx_site.api_errors.json_exception_handler",
     # JSON bodies only: form fields would arrive as strings that DRF coerces ("0" for false),
     # so a body would not mean what the schema says. Uploads take multipart (files/api.py).

@@ -234,6 +234,7 @@ def _handler(state: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(_chunk(None, model=model, usage=True))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
+                state.finished.set()
             except (BrokenPipeError, ConnectionResetError):
                 state.closed_early.set()
 

@@ -1,17 +1,23 @@
 """The chats API: chats, messages, replies, and nobody else's data."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import User
 from chats.models import ChatMessage, ChatSession
+from chats.tasks import queue_reply
 from onyx_site import live_state
 from tests.conftest import api_tokens, bearer, sign_in, wait_for_reply
 from tests.factories import add_message, make_chat
 from tests.waiting import wait_until
+from tests.workers import worker_thread
 
 
 def _client(user: User) -> tuple[Client, dict[str, str]]:
@@ -358,53 +364,81 @@ def test_a_reply_still_running_cannot_be_regenerated(alice: User, alice_chat: Ch
     assert "still being written in this chat" in response.json()["detail"]
 
 
+def _quiet_for_minutes(user: User, reply_id: int) -> None:
+    """As a reply looks whose writer has not checkpointed it for a long while."""
+    ChatMessage.objects.for_user(user).filter(pk=reply_id).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def _text_so_far_in_redis(user: User, reply_id: int, text: str) -> None:
+    live_state.store_event(
+        user.pk,
+        {"type": "message.delta", "message_id": reply_id, "delta": text},
+        live_state.ReplyText(reply_id, append=text),
+    )
+
+
+def _listed(client: Client, headers: dict[str, str], chat: ChatSession, reply_id: int) -> Any:
+    listed = client.get(f"/api/chats/{chat.pk}/messages/", headers=headers).json()["results"]
+    return next(m for m in listed if m["id"] == reply_id)
+
+
 @pytest.mark.django_db
 def test_a_reply_no_job_will_finish_is_marked_failed_and_keeps_its_text(
     alice: User, alice_chat: ChatSession
 ) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     add_message(alice_chat, "user", "q")
     # No job in the queue for it (say an operator deleted it), and nobody holds its lease.
     reply = add_message(alice_chat, "assistant", "", status="streaming")
-    live_state.store_event(
-        alice.pk,
-        {"type": "message.delta", "message_id": reply.pk, "delta": "Half an answ"},
-        live_state.ReplyText(reply.pk, append="Half an answ"),
-    )
-    ChatMessage.objects.for_user(alice).filter(pk=reply.pk).update(
-        updated_at=timezone.now() - timedelta(minutes=5)
-    )
+    _text_so_far_in_redis(alice, reply.pk, "Half an answ")
+    _quiet_for_minutes(alice, reply.pk)
     client, headers = _client(alice)
-    listed = client.get(f"/api/chats/{alice_chat.pk}/messages/", headers=headers).json()["results"]
-    recovered = next(m for m in listed if m["id"] == reply.pk)
+    recovered = _listed(client, headers, alice_chat, reply.pk)
     assert recovered["status"] == "failed"
     assert "interrupted" in recovered["error"]
     assert recovered["content"] == "Half an answ"
 
 
-def test_a_reply_being_written_is_not_taken_for_stalled(
-    alice: User, settings: Any, worker: None
+@pytest.mark.django_db
+def test_the_lease_alone_keeps_a_reply_being_written_from_being_taken_for_stalled(
+    alice: User, alice_chat: ChatSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.ONYX_BUILTIN_WORD_DELAY = 0.05
+    monkeypatch.setattr(live_state, "LEASE_SECONDS", 1)  # Redis ends it soon, by itself
+    add_message(alice_chat, "user", "Erzähl mir von den Gezeiten 🌊")
+    reply = add_message(alice_chat, "assistant", "", status="streaming")
+    queue_reply(reply)
+    # Its job is gone (an operator deleted it) while its writer is still at it: the writer
+    # holds the lease, and has not checkpointed for a long while.
+    ProcrastinateJob.objects.filter(pk=reply.job_id).delete()
+    async_to_sync(live_state.atake_over)(reply.pk)
+    _text_so_far_in_redis(alice, reply.pk, "Die Gezeiten — 潮汐 🌊 entstehen")
+    _quiet_for_minutes(alice, reply.pk)
+    client, headers = _client(alice)
+    assert _listed(client, headers, alice_chat, reply.pk)["status"] == "streaming"
+    sent = _send(client, headers, alice_chat, "Und dann?")
+    assert sent.status_code == 409  # still being written: not recovered to make room
+
+    wait_until(lambda: not live_state.has_lease(reply.pk), what="the lease to expire")
+    recovered = _listed(client, headers, alice_chat, reply.pk)
+    assert (recovered["status"], recovered["content"]) == (
+        "failed",
+        "Die Gezeiten — 潮汐 🌊 entstehen",
+    )
+
+
+def test_a_reply_whose_job_is_queued_is_not_taken_for_stalled_before_a_worker_takes_it(
+    alice: User, transactional_db: None
+) -> None:
     chat = ChatSession.objects.create(owner=alice)
     client, headers = _client(alice)
-    reply_id = _send(client, headers, chat, "Tell me about tides").json()["reply"]["id"]
-    _wait_for_text(client, headers, chat, reply_id)
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    ChatMessage.objects.for_user(alice).filter(pk=reply_id).update(
-        updated_at=timezone.now() - timedelta(minutes=5)
-    )
-    listed = client.get(f"/api/chats/{chat.pk}/messages/", headers=headers).json()["results"]
-    # Right after the read that would have recovered it: still being written, not failed.
-    assert next(m for m in listed if m["id"] == reply_id)["status"] == "streaming"
-    assert ChatMessage.objects.for_user(alice).get(pk=reply_id).status == "streaming"
-    assert wait_for_reply(alice, reply_id).status == "done"
+    reply_id = _send(client, headers, chat, "Tell me about tides 🌊").json()["reply"]["id"]
+    # No worker yet, so no writer and no lease; only its queued job says it will be written.
+    _quiet_for_minutes(alice, reply_id)
+    assert not live_state.has_lease(reply_id)
+    assert _listed(client, headers, chat, reply_id)["status"] == "pending"
+    with worker_thread():
+        assert wait_for_reply(alice, reply_id).status == "done"
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from chats.models import ChatSession
 from onyx_site import events, live_state
 from onyx_site.asgi import application
 from tests.conftest import api_tokens, await_reply, bearer, make_user
-from tests.waiting import await_until
+from tests.waiting import await_until, receive_events_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
@@ -33,12 +33,12 @@ async def _socket(access: str, query: str = "") -> WebsocketCommunicator:
 async def _events_until(
     communicator: WebsocketCommunicator, kind: str, message_id: int
 ) -> list[dict[str, Any]]:
-    seen = []
-    while True:
-        event = await communicator.receive_json_from(timeout=10)
-        seen.append(event)
-        if event["type"] == kind and event.get("message", {}).get("id") == message_id:
-            return seen
+    return await receive_events_until(
+        communicator,
+        lambda event: event["type"] == kind and event.get("message", {}).get("id") == message_id,
+        timeout=30,
+        what=f"{kind} of message {message_id}",
+    )
 
 
 async def _events_in_seq_order(
@@ -48,13 +48,16 @@ async def _events_in_seq_order(
     in seq order, as the page applies them: replayed events and live ones can interleave."""
     by_seq: dict[int, dict[str, Any]] = {}
     last = None
-    while last is None or any(n not in by_seq for n in range(after + 1, last + 1)):
-        event = await communicator.receive_json_from(timeout=10)
-        if "seq" not in event or event["seq"] <= after:
-            continue  # typing notices carry no seq
-        by_seq.setdefault(event["seq"], event)
-        if (event["type"], event.get("message", {}).get("id")) == until:
-            last = event["seq"]
+
+    def all_in(event: dict[str, Any]) -> bool:
+        nonlocal last
+        if "seq" in event and event["seq"] > after:  # typing notices carry no seq
+            by_seq.setdefault(event["seq"], event)
+            if (event["type"], event.get("message", {}).get("id")) == until:
+                last = event["seq"]
+        return last is not None and all(n in by_seq for n in range(after + 1, last + 1))
+
+    await receive_events_until(communicator, all_in, timeout=30, what=f"every event up to {until}")
     assert last is not None
     return [by_seq[n] for n in range(after + 1, last + 1)]
 

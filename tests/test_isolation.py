@@ -1,8 +1,9 @@
 """Another user's object is a 404 (or 405) on every route that takes an id, found by walking the
 URL patterns and the OpenAPI schema, so a new route is covered without editing this test.
 
-Bob tries every method on every such route with Alice's real ids, signed in by cookie (pages) and
-by JWT (API). Nothing of Alice's may come back in a body, and nothing of hers may change.
+Bob tries every method (HEAD and OPTIONS too) on every such route with Alice's real ids, signed in
+by cookie (pages) and by JWT (API). Nothing of Alice's may come back in a body, and nothing of hers
+may change, not even which files her chat answers from.
 """
 
 import json
@@ -14,9 +15,15 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from accounts import session_registry
 from accounts.models import User
@@ -26,7 +33,7 @@ from tests.conftest import api_tokens, bearer, sign_in
 from tests.factories import add_message
 
 SECRETS = ("Alices Reiseplan ✈️ 秘密", "Der geheime Plan: 秘密のコード 4471 🗝️", "geheim-秘密.txt")
-METHODS = ("get", "post", "put", "patch", "delete")
+METHODS = ("get", "head", "options", "post", "put", "patch", "delete")
 # Only operators reach the admin, and it scopes nothing by owner on purpose.
 SKIPPED_PREFIXES = ("admin/",)
 # A route parameter names one of Alice's objects by the path segment before it.
@@ -74,11 +81,15 @@ def _alices_things(alice: User) -> AlicesThings:
 
 
 def _snapshot(alice: User) -> Any:
+    attachments = ChatSession.files.through.objects.filter(
+        Q(chatsession__owner=alice) | Q(userfile__owner=alice)
+    )
     return (
         list(ChatSession.objects.for_user(alice).values().order_by("pk")),
         list(ChatMessage.objects.for_user(alice).values().order_by("pk")),
         list(UserFile.objects.for_user(alice).values().order_by("pk")),
         list(FileChunk.objects.for_user(alice).values().order_by("pk")),
+        list(attachments.values_list("chatsession_id", "userfile_id").order_by("pk")),
         sorted(s.sid for s in session_registry.list_sessions(alice.pk)),
     )
 
@@ -162,11 +173,46 @@ def test_every_route_with_an_id_hides_alices_objects_from_bob(alice: User, bob: 
                 checked.append(where)
     assert len(checked) >= len(routes) * len(METHODS)
     assert _snapshot(alice) == before
+    assert before[4], "alice's chat has a file attached: the walk could change the link"
+
+
+@pytest.mark.django_db
+def test_options_describes_an_endpoint_only_with_ones_own_ids(alice: User, bob: User) -> None:
+    things = _alices_things(alice)
+    alice_api = Client(
+        HTTP_AUTHORIZATION=bearer(api_tokens(Client(), alice)["access"])["Authorization"]
+    )
+    for path in (
+        f"/api/chats/{things.ids['chat']}/",
+        f"/api/chats/{things.ids['chat']}/messages/{things.ids['message']}/",
+        f"/api/files/{things.ids['file']}/",
+        f"/api/auth/sessions/{things.ids['session']}/",
+        "/api/chats/",
+    ):
+        described = alice_api.options(path)
+        assert described.status_code == 200, path
+        assert described.json()["name"], path
+    bob_api = Client(
+        HTTP_AUTHORIZATION=bearer(api_tokens(Client(), bob)["access"])["Authorization"]
+    )
+    assert bob_api.options(f"/api/chats/{things.ids['chat']}/").status_code == 404
+    assert bob_api.options("/api/chats/").status_code == 200  # names nothing of anyone's
+
+
+def test_a_view_whose_url_names_objects_it_cannot_look_up_is_not_described() -> None:
+    class NamesAnObject(APIView):
+        permission_classes = [AllowAny]
+
+        def get(self, request: Request, thing: str) -> Response:
+            return Response({})
+
+    response = NamesAnObject.as_view()(APIRequestFactory().options("/things/1/"), thing="1")
+    assert response.status_code == 405
 
 
 def _call(client: Client, method: str, path: str) -> Any:
-    if method == "get":
-        return client.get(path)
+    if method in ("get", "head", "options"):
+        return getattr(client, method)(path)
     return getattr(client, method)(
         path, json.dumps({"title": "x", "content": "x"}), content_type="application/json"
     )

@@ -1,7 +1,7 @@
 """Signing in, up and out through the pages."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from accounts import session_registry
+from accounts.login_throttle import AXES_KEY_PREFIX
 from accounts.models import User
 from onyx_site.live_state import redis_client
 from tests.conftest import PASSWORD, make_user, sign_in
@@ -128,9 +129,16 @@ def test_success_resets_the_failure_count(alice: User, settings) -> None:
     assert [_fail(fresh, alice.email) for _ in range(2)] == [400, 400]
 
 
-def test_lockout_ends_after_the_cool_off(alice: User, settings) -> None:
+def _lockout_keys(settings: Any) -> list[str]:
+    """The Redis keys that hold axes' failure counts (accounts/login_throttle.py)."""
+    pattern = caches[settings.AXES_CACHE].make_key(f"{AXES_KEY_PREFIX}*")
+    return list(redis_client().scan_iter(match=pattern))
+
+
+def test_lockout_ends_after_the_cool_off(alice: User, settings: Any) -> None:
     settings.AXES_FAILURE_LIMIT = 2
-    settings.AXES_COOLOFF_TIME = timedelta(seconds=2)
+    cool_off = timedelta(minutes=10)  # far longer than the asserts below could ever take
+    settings.AXES_COOLOFF_TIME = cool_off
     client = Client()
     _fail(client, alice.email)
     assert _fail(client, alice.email) == 429
@@ -140,8 +148,17 @@ def test_lockout_ends_after_the_cool_off(alice: User, settings) -> None:
         return client.post("/login/", {"email": alice.email, "password": PASSWORD}).status_code
 
     assert sign_in_status() == 429
-    # The cool-off lives in Redis key TTLs, which a moved clock cannot age: wait it out.
-    wait_until(lambda: sign_in_status() == 302, timeout=10, what="the lockout to end")
+    # The lockout lives in Redis keys that expire with the cool-off, not sooner or later...
+    keys = _lockout_keys(settings)
+    assert keys
+    for key in keys:
+        left = cast(int, redis_client().ttl(key))
+        assert cool_off.total_seconds() - 60 < left <= cool_off.total_seconds()
+    # ...so the cool-off has passed once they are gone: age them (a moved clock cannot).
+    for key in keys:
+        redis_client().pexpire(key, 1)
+    wait_until(lambda: not _lockout_keys(settings), what="the lockout's keys to expire")
+    assert sign_in_status() == 302
 
 
 def test_logout_is_post_only(alice_client: Client) -> None:

@@ -17,8 +17,18 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from accounts.models import User
+from chats.models import ChatMessage, ChatSession
 from tests import workers
-from tests.conftest import PASSWORD, a_pages_security_headers, security_headers
+from tests.conftest import (
+    PASSWORD,
+    WorkerProcesses,
+    a_pages_security_headers,
+    api_tokens,
+    bearer,
+    security_headers,
+    wait_for_reply,
+)
+from tests.fake_openai_server import FakeOpenAIServer, Script
 from tests.throwaway_services import (
     ThrowawayPostgres,
     ThrowawayRedis,
@@ -47,16 +57,21 @@ def _socket(url: str, access: str) -> ClientConnection:
     )
 
 
-def _read_until_closed(socket: ClientConnection) -> None:
-    while True:
-        socket.recv(timeout=15)
-
-
 def _close_code(socket: ClientConnection) -> int | None:
-    """Read until the server closes the socket; its close code."""
-    with socket, pytest.raises(ConnectionClosed) as closed:
-        _read_until_closed(socket)
-    return closed.value.rcvd.code if closed.value.rcvd else None
+    """Read until the server closes the socket, however many events come first; its close code."""
+
+    def closed() -> ConnectionClosed | None:
+        try:
+            socket.recv(timeout=0.2)
+        except TimeoutError:
+            return None
+        except ConnectionClosed as error:
+            return error
+        return None  # an event: read on
+
+    with socket:
+        ended = wait_until(closed, timeout=30, what="the server to close the socket")
+    return ended.rcvd.code if ended.rcvd else None
 
 
 def _first_event_type(socket: ClientConnection) -> str:
@@ -172,3 +187,74 @@ def test_postgres_stopped_is_a_503_and_recovers_without_a_restart(scratch: Path)
     finally:
         if postgres.running:
             postgres.stop()
+
+
+# Accents, a combining accent, CJK, and a family emoji whose joiner falls between two chunks.
+PIECES = ("Première étape — ", "東京の潮汐 ", "e\u0301té ", "👩\u200d👩", "\u200d👧 ", "naïve 🌊 ")
+LONG_REPLY = Script(tuple(f"{piece}{n} " for n in range(12) for piece in PIECES), pace=0.1)
+
+
+def _checkpointed_while_streaming(user: User, reply_id: int) -> str | None:
+    reply = ChatMessage.objects.for_user(user).get(pk=reply_id)
+    streaming = reply.status == ChatMessage.Status.STREAMING
+    return reply.content if streaming and reply.content else None
+
+
+def _stored_text(user: User, reply_id: int) -> str:
+    return ChatMessage.objects.for_user(user).get(pk=reply_id).content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_streaming_when_redis_stops_keeps_the_text_checkpointed_to_postgresql(
+    alice: User,
+    alice_chat: ChatSession,
+    scratch: Path,
+    fake_openai: FakeOpenAIServer,
+    worker_processes: WorkerProcesses,
+) -> None:
+    redis = ThrowawayRedis(scratch)
+    redis.start()
+    try:
+        worker_processes.start(
+            "replies",
+            REDIS_URL=redis.url,
+            ONYX_REPLY_CHECKPOINT_SECONDS="0.3",
+            ONYX_LLM_BASE_URL=fake_openai.base_url,
+            ONYX_LLM_MODEL="fake-model",
+        )
+        marker = fake_openai.script("long-reply", LONG_REPLY)
+        sent = Client().post(
+            f"/api/chats/{alice_chat.pk}/messages/",
+            json.dumps({"content": f"Erzähl mir alles {marker}"}),
+            content_type="application/json",
+            headers=bearer(api_tokens(Client(), alice)["access"]),
+        )
+        assert sent.status_code == 201, sent.content
+        reply_id = sent.json()["reply"]["id"]
+        # Redis holds the text as it streams; PostgreSQL has had a checkpoint of it.
+        checkpointed = wait_until(
+            lambda: _checkpointed_while_streaming(alice, reply_id),
+            what="a checkpoint of the streaming reply in PostgreSQL",
+        )
+        assert LONG_REPLY.text.startswith(checkpointed)
+
+        redis.stop()
+        # The model's stream is over, one way or another: the worker has noticed the outage.
+        wait_until(
+            lambda: fake_openai.closed_early.is_set() or fake_openai.finished.is_set(),
+            timeout=30,
+            what="the model's stream to end",
+        )
+        during_outage = _stored_text(alice, reply_id)
+        assert during_outage.startswith(checkpointed)  # nothing stored was lost
+        assert LONG_REPLY.text.startswith(during_outage)  # nor garbled
+
+        redis.start()
+        reply = wait_for_reply(alice, reply_id, timeout=30)
+        assert reply.status in (ChatMessage.Status.DONE, ChatMessage.Status.FAILED)
+        assert reply.content.startswith(checkpointed)
+        assert LONG_REPLY.text.startswith(reply.content)
+        if reply.status == ChatMessage.Status.FAILED:
+            assert reply.error
+    finally:
+        redis.stop()

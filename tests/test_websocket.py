@@ -1,5 +1,6 @@
 """The /ws/ socket: who may open it, and that it closes the moment its session ends."""
 
+import functools
 from typing import Any
 
 import pytest
@@ -10,14 +11,20 @@ from django.conf import settings
 from django.test import Client
 
 from accounts import session_registry
+from chats import consumers
+from chats.typing_throttle import TypingThrottle
 from onyx_site import events, live_state
 from onyx_site.asgi import application
 from onyx_site.live_state import redis_client
 from tests.conftest import api_tokens, bearer, make_user, sign_in
+from tests.waiting import receive_events_until, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HOST = (b"host", b"localhost:8000")
+# The sweep that closes sockets whose session ended by itself waits this long: a socket closed
+# within a test was closed by the session's own news, at once.
+RECHECK_NEVER = 3600.0
 ORIGIN = (b"origin", b"http://localhost:8000")
 
 
@@ -35,17 +42,14 @@ async def _open(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
     return communicator
 
 
-async def _closed_with(
-    communicator: WebsocketCommunicator, code: int, wait: float = 5
-) -> list[Any]:
-    """Read until the close frame; return the JSON events seen before it."""
-    seen: list[Any] = []
-    while True:
-        message = await communicator.receive_output(timeout=wait)
-        if message["type"] == "websocket.close":
-            assert message.get("code") == code
-            return seen
-        seen.append(message.get("text"))
+async def _closed_with(communicator: WebsocketCommunicator, code: int) -> list[Any]:
+    """Read until the close frame, however many events come first; return those events' text."""
+    received = await receive_until(
+        communicator, lambda message: message["type"] == "websocket.close", what="the close"
+    )
+    close = received.pop()
+    assert close.get("code") == code
+    return [message.get("text") for message in received]
 
 
 async def test_an_anonymous_socket_is_closed_with_4401() -> None:
@@ -129,7 +133,8 @@ async def test_an_api_client_socket_opens_with_a_bearer_token() -> None:
     await communicator.disconnect()
 
 
-async def test_revoking_the_session_closes_its_open_socket_with_4401() -> None:
+async def test_revoking_the_session_closes_its_open_socket_with_4401(settings) -> None:
+    settings.ONYX_WEBSOCKET_RECHECK_SECONDS = RECHECK_NEVER
     alice = await sync_to_async(make_user)("alice@example.com")
     browser = await sync_to_async(sign_in)(alice)
     tokens = await sync_to_async(api_tokens)(Client(), alice)
@@ -139,17 +144,18 @@ async def test_revoking_the_session_closes_its_open_socket_with_4401() -> None:
     api_sid = next(s.sid for s in sessions if s.kind == "api")
     response = await sync_to_async(browser.post)(f"/account/sessions/{api_sid}/revoke/")
     assert response.status_code == 302
-    events = await _closed_with(communicator, 4401, wait=3)
+    events = await _closed_with(communicator, 4401)
     assert any('"session.revoked"' in (event or "") for event in events)
 
 
-async def test_logout_closes_the_browsers_socket() -> None:
+async def test_logout_closes_the_browsers_socket(settings) -> None:
+    settings.ONYX_WEBSOCKET_RECHECK_SECONDS = RECHECK_NEVER
     alice = await sync_to_async(make_user)("alice@example.com")
     browser = await sync_to_async(sign_in)(alice)
     communicator = await _open(_cookie_headers(browser))
     await communicator.receive_json_from(timeout=5)
     await sync_to_async(browser.post)("/logout/")
-    await _closed_with(communicator, 4401, wait=3)
+    await _closed_with(communicator, 4401)
 
 
 async def test_a_socket_whose_session_vanishes_is_closed_within_seconds(settings) -> None:
@@ -160,7 +166,7 @@ async def test_a_socket_whose_session_vanishes_is_closed_within_seconds(settings
     await communicator.receive_json_from(timeout=5)
     # The record disappears without any message: Redis flushed, key expired, evicted.
     await sync_to_async(redis_client().flushdb)()
-    await _closed_with(communicator, 4401, wait=3)
+    await _closed_with(communicator, 4401)
 
 
 async def test_bobs_events_never_reach_alices_socket() -> None:
@@ -229,8 +235,17 @@ async def test_a_pong_tells_the_current_seq_so_a_tab_sees_it_lost_the_last_event
     await communicator.disconnect()
 
 
-async def _typing_relayed_during(frames: list[dict[str, Any]]) -> int:
-    """Send these typing frames from one tab; count the typing events another tab receives."""
+@pytest.fixture
+def frozen_typing_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every socket's typing throttle sees one unmoving moment: however slow the machine, no
+    interval passes while a test floods it, so what is relayed is exact."""
+    monkeypatch.setattr(
+        consumers, "TypingThrottle", functools.partial(TypingThrottle, clock=lambda: 1000.0)
+    )
+
+
+async def _typing_relayed_during(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send these typing frames from one tab; the typing events another tab receives."""
     alice = await sync_to_async(make_user)("alice@example.com")
     tokens = await sync_to_async(api_tokens)(Client(), alice)
     headers = [(b"authorization", f"Bearer {tokens['access']}".encode())]
@@ -243,24 +258,28 @@ async def _typing_relayed_during(frames: list[dict[str, Any]]) -> int:
     pong = await sender.receive_json_from(timeout=30)  # all were handled
     assert pong["type"] == "pong"
     # A marker behind every relayed notice on the same channel: once it arrives, all did.
-    await events.apublish(alice.pk, {"type": "notification", "text": "marker"})
-    relayed = 0
-    while (event := await watcher.receive_json_from(timeout=10))["type"] != "notification":
-        relayed += event["type"] == "typing"
+    await events.apublish(alice.pk, {"type": "notification", "text": "marker ✓"})
+    seen = await receive_events_until(
+        watcher, lambda event: event["type"] == "notification", what="the marker"
+    )
     await sender.disconnect()
     await watcher.disconnect()
-    return relayed
+    assert seen[-1]["text"] == "marker ✓"
+    return [event for event in seen if event["type"] == "typing"]
 
 
+@pytest.mark.usefixtures("frozen_typing_clock")
 async def test_a_burst_of_typing_frames_is_not_all_relayed() -> None:
     relayed = await _typing_relayed_during(
         [{"type": "typing", "chat_id": 1, "on": n % 2 == 0} for n in range(5000)]
     )
-    assert 1 <= relayed < 50
+    assert [(e["chat_id"], e["on"]) for e in relayed] == [(1, True)]
 
 
+@pytest.mark.usefixtures("frozen_typing_clock")
 async def test_typing_frames_for_many_chats_are_not_all_relayed() -> None:
     relayed = await _typing_relayed_during(
         [{"type": "typing", "chat_id": n + 1, "on": True} for n in range(5000)]
     )
-    assert 1 <= relayed < 50
+    per_interval = TypingThrottle().per_interval
+    assert [e["chat_id"] for e in relayed] == list(range(1, per_interval + 1))
