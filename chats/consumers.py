@@ -40,12 +40,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.session_id = session.sid
+        gc_tuning.socket_opened()  # counted as closed in disconnect(), as it has a session_id
         for group in (events.user_group(user.pk), events.session_group(session.sid)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)
         self.user_id: int = user.pk
         socket_sessions.watch(session.sid, self)
-        gc_tuning.socket_opened()
         seq = await live_state.acurrent_seq(user.pk)
         await self.send_json({"type": "hello", "user_id": user.pk, "seq": seq})
         last_seq = self._last_seq_asked()

@@ -10,9 +10,11 @@ takes ~6 ms. Python's thresholds stay: larger ones made collections rarer but le
 Sockets stay open for hours, and each holds ~150 tracked objects (its consumer, the server's
 protocol, their tasks and buffers). Python starts a full collection whenever the objects that
 survived since the last one reach a quarter of those it kept then: with 5,000 sockets that walk
-took 0.56-0.7 s, every ~1,300 new sockets. So open sockets are frozen too, a batch at a time.
-What a socket leaves in reference cycles when it closes (~12 objects) is then kept until enough
-sockets came and went; one full collection over everything takes it back.
+took 0.56-0.7 s, every ~1,300 new sockets. So open sockets are frozen too, a batch at a time,
+right after a full collection of what is not frozen yet (a few ms), so only live objects are
+frozen. What dies after it was frozen (the reference cycles a closed socket leaves, ~12
+objects, and those of requests that were in flight) is kept until enough sockets came and went;
+one full collection over everything then takes it back.
 """
 
 import gc
@@ -45,7 +47,7 @@ def socket_opened() -> None:
     _sockets.opened_since_freeze += 1
     if _sockets.opened_since_freeze >= FREEZE_EVERY_OPENED:
         _sockets.opened_since_freeze = 0
-        gc.collect(1)  # young garbage is freed now rather than frozen
+        gc.collect()  # walks only what is not frozen yet; its garbage is freed, not frozen
         gc.freeze()
     _count_towards_collection()
 

@@ -83,13 +83,12 @@ def test_open_sockets_are_frozen_in_batches_and_their_cycles_collected_later() -
         check=True,
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
+    assert report.pop("frozen_batch") >= 10
     assert report == {
         "frozen_before_settling": 0,  # a process that never warmed up is left alone
         "young_after_9": True,
-        "frozen_batch": report["frozen_batch"],
         "freed_by_a_full_collection": 0,
         "freed_before_the_50th": 0,
         "freed_after_the_50th": 10,
         "frozen_again": True,
     }
-    assert report["frozen_batch"] >= 10
