@@ -20,23 +20,23 @@ if TYPE_CHECKING:  # rest_framework.views imports this module, through its setti
 _NAMES_NO_OBJECT = {"format"}
 
 
-def find_url_objects(request: Request, view: "APIView") -> None:
+def look_up_url_objects(request: Request, view: "APIView") -> None:
     """Look up every object the URL names, as the user; NotFound (404) if one is not theirs."""
     named = set(view.kwargs) - _NAMES_NO_OBJECT
     if not named:
         return
     find = getattr(view, "find_url_objects", None)
-    get_object = getattr(view, "get_object", None)  # a GenericAPIView
-    looked_up = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
     if find is not None:
         find()
-    elif get_object is not None and named == {looked_up}:
-        get_object()
-    else:
+        return
+    get_object = getattr(view, "get_object", None)  # a GenericAPIView
+    looked_up = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    if get_object is None or named != {looked_up}:
         raise MethodNotAllowed(request.method or "OPTIONS")
+    get_object()
 
 
 class OwnerScopedMetadata(SimpleMetadata):
     def determine_metadata(self, request: Request, view: "APIView") -> dict[str, Any]:
-        find_url_objects(request, view)
+        look_up_url_objects(request, view)
         return dict(super().determine_metadata(request, view))

@@ -22,9 +22,8 @@ def strict_transport_security() -> str | None:
     return value
 
 
-def page_security_headers(*, secure: bool) -> dict[str, str]:
-    """What SecurityMiddleware, CSPMiddleware and XFrameOptionsMiddleware add to a page; HSTS
-    only over HTTPS (`secure`), as SecurityMiddleware does."""
+def file_security_headers(*, secure: bool) -> dict[str, str]:
+    """What SecurityMiddleware adds to any answer; HSTS only over HTTPS (`secure`), as it does."""
     headers: dict[str, str] = {}
     hsts = strict_transport_security()
     if secure and hsts:
@@ -37,6 +36,12 @@ def page_security_headers(*, secure: bool) -> dict[str, str]:
         headers["Referrer-Policy"] = ",".join(v.strip() for v in values)
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers["Cross-Origin-Opener-Policy"] = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+    return headers
+
+
+def page_security_headers(*, secure: bool) -> dict[str, str]:
+    """What SecurityMiddleware, CSPMiddleware and XFrameOptionsMiddleware add to a page."""
+    headers = file_security_headers(secure=secure)
     headers["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
     policy = build_policy()
     if policy:

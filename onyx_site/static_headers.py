@@ -2,14 +2,11 @@
 
 from typing import Any
 
-from django.conf import settings
-
-from onyx_site.security_headers import strict_transport_security
+from onyx_site.security_headers import file_security_headers
 
 
 def add_security_headers(headers: Any, path: str, url: str) -> None:
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = settings.SECURE_REFERRER_POLICY
-    hsts = strict_transport_security()
-    if hsts:
-        headers["Strict-Transport-Security"] = hsts
+    # ServeStatic does not say whether the request came over HTTPS; HSTS is only ever
+    # configured (DEBUG off) where it does.
+    for name, value in file_security_headers(secure=True).items():
+        headers[name] = value

@@ -216,17 +216,20 @@ def test_a_host_not_served_is_a_400_in_json_on_the_api_and_a_page_elsewhere(
     [
         ("fields", "too_many_fields", "Too many form fields: send at most 1,000 in one request."),
         ("files", "too_many_files", "Too many files: send at most 100 in one request."),
+        ("bytes", "field_too_big", "A form field is too large: at most 1,024 bytes outside files."),
     ],
-    ids=["fields", "files"],
+    ids=["fields", "files", "bytes"],
 )
 def test_too_many_fields_or_files_in_an_upload_is_a_400_that_gives_the_limit(
     alice: User, settings: Any, too_many: str, code: str, message: str
 ) -> None:
     settings.DEBUG = False
-    if too_many == "fields":
-        form: dict[str, Any] = {
-            f"note{n}": "ü" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)
-        }
+    form: dict[str, Any]
+    if too_many == "bytes":
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+        form = {"note": "Grüße 🙂 " * 200, "file": SimpleUploadedFile("notes.txt", b"Hi")}
+    elif too_many == "fields":
+        form = {f"note{n}": "ü" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
         form["file"] = SimpleUploadedFile("notes.txt", "Grüße 🙂".encode())
     else:
         form = {

@@ -242,3 +242,16 @@ async def test_bytes_past_the_declared_length_are_counted_and_cut_off() -> None:
     assert start["status"] == 413
     body = await app.receive_output(timeout=5)
     assert "at most 1,024 KB" in json.loads(body["body"])["detail"]
+
+
+def test_static_files_carry_the_transport_and_sniffing_headers_of_a_page() -> None:
+    """ServeStatic answers before SecurityMiddleware; its files get the same headers, less the
+    page-only ones (the policy and framing are about documents)."""
+    page = a_pages_security_headers()
+    served = Client().get("/static/js/local_time.js")
+    assert served.status_code == 200
+    assert security_headers(served.headers) == {
+        name: value
+        for name, value in page.items()
+        if name not in {"content-security-policy", "x-frame-options"}
+    }

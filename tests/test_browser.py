@@ -44,8 +44,8 @@ def test_sign_in_see_chats_sign_out(base_url: str, browser: Browser) -> None:
 
 def test_an_open_tab_says_so_when_its_session_is_revoked(base_url: str, browser: Browser) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
-    laptop = browser.new_context().new_page()
-    phone = browser.new_context().new_page()
+    laptop = browser.new_context(timezone_id="UTC").new_page()
+    phone = browser.new_context(timezone_id="UTC").new_page()
     sign_in_page(laptop, base_url, alice.email)
     sign_in_page(phone, base_url, alice.email)
     expect(phone.locator("html")).to_have_attribute("data-live", "open")

@@ -23,7 +23,7 @@ def test_versions_switch_and_edit_in_one_tab_show_in_the_other(
     chat = make_chat(owner=alice, title="Herons")
     add_message(chat, "user", "Hello there")
     add_message(chat, "assistant", "The first answer, kept 🐦")
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="UTC")
     first = context.new_page()
     sign_in_page(first, base_url, "alice@example.com")
     first.goto(f"{base_url}/chats/{chat.pk}/")

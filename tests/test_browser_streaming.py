@@ -52,7 +52,7 @@ def _open_chat_in_two_tabs(
     browser: Browser, base_url: str, alice: User
 ) -> tuple[BrowserContext, ChatSession, list[Page]]:
     chat = ChatSession.objects.create(owner=alice, title="Streaming")
-    context = browser.new_context()
+    context = browser.new_context(timezone_id="UTC")
     first = context.new_page()
     sign_in_page(first, base_url, alice.email)
     tabs = [first, context.new_page()]

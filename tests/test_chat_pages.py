@@ -187,7 +187,7 @@ def test_the_sidebar_says_when_it_lists_only_the_most_recent_chats(
     assert page.count('class="chat-name"') == 3
     assert "Une de trop 🧮" in page  # the most recent ones
     assert "Chat n°0 💬" not in page
-    assert "The 3 most recent chats are listed." in page
+    assert "3 chats are listed here: pinned ones first, then the most recent." in page
 
 
 def test_pin_and_archive_without_javascript(

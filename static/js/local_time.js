@@ -34,7 +34,7 @@ function localize(time) {
   const clock = `${twoDigits(moment.getHours())}:${twoDigits(moment.getMinutes())}`;
   const day = `${moment.getFullYear()}-${twoDigits(moment.getMonth() + 1)}-${twoDigits(moment.getDate())}`;
   time.textContent = time.dataset.local === "time" ? clock : `${day} ${clock}`;
-  time.title = `${day} ${clock} (${zone})`;
+  time.title = zone ? `${day} ${clock} (${zone})` : `${day} ${clock}`;
 }
 
 function localizeWithin(root) {
