@@ -14,11 +14,12 @@ TIME_ZONE_COOKIE = "tz"
 
 
 @cache
-def _known_names() -> frozenset[str]:
+def known_zone_names() -> frozenset[str]:
+    """Read from the zoneinfo files once, at start-up (onyx_site/warmup.py): ~12 ms."""
     return frozenset(available_timezones())
 
 
 def reader_time_zone(request: HttpRequest) -> tzinfo:
     """The zone the browser reported, or UTC when it reported none or one this server lacks."""
     name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
-    return ZoneInfo(name) if name in _known_names() else UTC
+    return ZoneInfo(name) if name and name in known_zone_names() else UTC

@@ -11,6 +11,7 @@ from django.template.loader import get_template
 from django.urls import get_resolver, reverse
 
 from onyx_site import gc_tuning
+from onyx_site.time_zones import known_zone_names
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def warm_up() -> None:
     from chats.rendering import render_assistant_markdown
 
     render_assistant_markdown("*Warm* `up` with a [link](https://example.com)\n\n- one\n- two")
+    known_zone_names()
     _open_connections()
     gc_tuning.settle_after_start_up()
 
