@@ -316,7 +316,7 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         try:
             return ChatSession.objects.one_for_user(_user(self.request), self.kwargs["chat_pk"])
         except ChatSession.DoesNotExist:
-            raise NotFound("No ChatSession matches the given query.") from None
+            raise NotFound("There is no such chat.") from None
 
     def get_queryset(self) -> Any:
         return ChatMessage.objects.for_user(_user(self.request)).filter(

@@ -1,5 +1,6 @@
 """Every API error is JSON with a readable `detail`, including the ones DRF does not raise."""
 
+import re
 from typing import Any
 
 from django.http import Http404
@@ -42,6 +43,25 @@ class PayloadTooLarge(APIException):
     default_detail = "The request body is too large."
 
 
+# get_object_or_404 says "No ChatSession matches the given query.": said for people instead,
+# the same whether the object is missing or another user's.
+_NOT_FOUND_BY_MODEL = {
+    "ChatSession": "There is no such chat.",
+    "ChatMessage": "There is no such message.",
+    "UserFile": "There is no such file.",
+    "FileChunk": "There is no such passage.",
+}
+_DJANGO_NOT_FOUND = re.compile(r"No (\w+) matches the given query\.")
+
+
+def _not_found_text(exc: Http404) -> str:
+    said = str(exc)
+    model = _DJANGO_NOT_FOUND.fullmatch(said)
+    if model:
+        return _NOT_FOUND_BY_MODEL.get(model.group(1), "Not found.")
+    return said or "Not found."
+
+
 def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if is_outage(exc):
         return Response(
@@ -53,7 +73,7 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     if response is None:
         return None  # a real bug: Django logs it, and handler500 answers JSON
     if isinstance(exc, Http404):
-        response.data = {"detail": str(exc) or "Not found."}
+        response.data = {"detail": _not_found_text(exc)}
     elif isinstance(exc, NotAuthenticated):
         # A browser whose session just ended is told why (accounts/middleware.py).
         request = getattr(context.get("request"), "_request", None)

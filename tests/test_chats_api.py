@@ -79,6 +79,13 @@ def test_bob_gets_404_for_everything_of_alices(
         assert response.json() == {"detail": "Not found."} or "detail" in response.json()
     assert client.get(f"{base}/export/", headers=headers).status_code == 404
     assert _post(client, f"{base}/branch/", {"message_id": message.pk}, headers).status_code == 404
+    # Said for people, never a model's name, and the same as for a chat that does not exist.
+    missing = f"/api/chats/{alice_chat.pk + 10_000}"
+    for path in (f"{base}/", f"{base}/messages/", f"{missing}/", f"{missing}/messages/"):
+        said = client.get(path, headers=headers).json()
+        assert said == {"detail": "There is no such chat."}, path
+    said = client.get(f"/api/files/{10**9}/", headers=headers).json()
+    assert said == {"detail": "There is no such file."}
     assert ChatSession.objects.for_user(alice).filter(pk=alice_chat.pk).exists()
     message.refresh_from_db()
     assert message.feedback is None
