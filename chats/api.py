@@ -29,7 +29,7 @@ from chats.serializers import (
     FeedbackSerializer,
     PostMessageSerializer,
 )
-from onyx_site.api_errors import Conflict, TooManyRequests
+from onyx_site.api_errors import Conflict, TooManyRequests, no_such
 from onyx_site.api_schema import REPLY_LIMITS, error
 from onyx_site.pagination import TotalInRowsPage, int_parameter, query_int
 from onyx_site.strict_input import StrictTypes
@@ -316,7 +316,7 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         try:
             return ChatSession.objects.one_for_user(_user(self.request), self.kwargs["chat_pk"])
         except ChatSession.DoesNotExist:
-            raise NotFound("There is no such chat.") from None
+            raise no_such(ChatSession) from None
 
     def get_queryset(self) -> Any:
         return ChatMessage.objects.for_user(_user(self.request)).filter(

@@ -9,7 +9,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import (
     APIException,
-    NotFound,
     UnsupportedMediaType,
     ValidationError,
 )
@@ -26,6 +25,7 @@ from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.serializers import FileChunkSerializer, UserFileSerializer
 from files.uploads import UploadTooLarge, check_limit, install_limit
+from onyx_site.api_errors import no_such
 from onyx_site.api_schema import error
 from onyx_site.pagination import NumberedPage
 from onyx_site.row_ids import parse_row_id
@@ -50,7 +50,7 @@ def _chat_to_attach_to(user: User, raw: object) -> ChatSession | None:
         raise ValidationError({"chat_id": ["Give the id of one of your chats."]})
     chat = ChatSession.objects.for_user(user).filter(pk=chat_id).first()
     if chat is None:
-        raise NotFound("There is no such chat.")
+        raise no_such(ChatSession)
     return chat
 
 

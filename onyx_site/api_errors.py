@@ -3,9 +3,15 @@
 import re
 from typing import Any
 
+from django.db.models import Model
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import (
+    APIException,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -45,13 +51,19 @@ class PayloadTooLarge(APIException):
 
 # get_object_or_404 says "No ChatSession matches the given query.": said for people instead,
 # the same whether the object is missing or another user's.
-_NOT_FOUND_BY_MODEL = {
+_NOT_FOUND_BY_MODEL: dict[str, str] = {
     "ChatSession": "There is no such chat.",
     "ChatMessage": "There is no such message.",
     "UserFile": "There is no such file.",
     "FileChunk": "There is no such passage.",
 }
 _DJANGO_NOT_FOUND = re.compile(r"No (\w+) matches the given query\.")
+
+
+def no_such(model: type[Model]) -> NotFound:
+    """The 404 for an object of `model` that is missing or not the user's, as a view raises it
+    when it looked the object up itself."""
+    return NotFound(_NOT_FOUND_BY_MODEL.get(model.__name__, "Not found."))
 
 
 def _not_found_text(exc: Http404) -> str:
