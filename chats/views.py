@@ -22,6 +22,7 @@ from chats.models import ChatMessage, ChatSession
 from chats.templatetags.chat_sidebar import chat_groups_context
 from files.models import UserFile
 from onyx_site import live_state
+from onyx_site.confirm_delete import confirm_delete_page
 from onyx_site.redirects import safe_next
 from onyx_site.row_ids import parse_row_id
 from onyx_site.time_zones import reader_time_zone
@@ -338,14 +339,14 @@ def delete_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         services.delete_chat(chat=chat)
         messages.success(request, f"Deleted “{title}”.")
         return redirect("chat-list")
-    context = {
-        "heading": "Delete chat",
-        "name": chat.display_title,
-        "consequence": "The chat and all its messages are deleted for good.",
-        "action": reverse("chat-delete", args=[chat.pk]),
-        "cancel_url": reverse("chat-detail", args=[chat.pk]),
-    }
-    return render(request, "confirm_delete.html", context)
+    return confirm_delete_page(
+        request,
+        what="chat",
+        name=chat.display_title,
+        consequence="The chat and all its messages are deleted for good.",
+        action=reverse("chat-delete", args=[chat.pk]),
+        cancel_url=reverse("chat-detail", args=[chat.pk]),
+    )
 
 
 @require_POST

@@ -15,6 +15,7 @@ from files.detection import ACCEPTED_DESCRIPTION
 from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.uploads import UploadTooLarge, check_limit, install_limit
+from onyx_site.confirm_delete import confirm_delete_page
 from onyx_site.row_ids import parse_row_id
 
 
@@ -115,14 +116,14 @@ def delete_page(request: HttpRequest, file_id: int) -> HttpResponse:
     JavaScript a page asks first."""
     file = _owned_file(request, file_id)
     if request.POST.get("confirmed") != "yes":
-        context = {
-            "heading": "Delete file",
-            "name": file.name,
-            "consequence": "The file and its text are deleted for good. Chats stop using it.",
-            "action": reverse("file-delete", args=[file.pk]),
-            "cancel_url": reverse("file-detail", args=[file.pk]),
-        }
-        return render(request, "confirm_delete.html", context)
+        return confirm_delete_page(
+            request,
+            what="file",
+            name=file.name,
+            consequence="The file and its text are deleted for good. Chats stop using it.",
+            action=reverse("file-delete", args=[file.pk]),
+            cancel_url=reverse("file-detail", args=[file.pk]),
+        )
     name = file.name
     services.delete_file(file=file)
     messages.success(request, f"Deleted “{name}”.")
