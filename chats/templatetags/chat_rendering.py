@@ -1,9 +1,12 @@
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from chats.bubbles import render_bubbles
 from chats.rendering import render_assistant_markdown
 from onyx_site.templatetags.local_times import utc_time
 
@@ -26,3 +29,12 @@ def source_text(text: str) -> SafeString:
 @register.simple_tag
 def message_time(created_at: datetime) -> SafeString:
     return utc_time(created_at, "time")
+
+
+@register.simple_tag(takes_context=True)
+def message_bubbles(context: template.Context, messages: Iterable[Any]) -> SafeString:
+    """Each message as templates/chats/_message.html renders it (chats.bubbles keeps finished
+    ones), with the page's CSRF token and refused edit."""
+    return render_bubbles(
+        messages, csrf_token=context.get("csrf_token"), edit_refused=context.get("edit_refused")
+    )

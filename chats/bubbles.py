@@ -1,0 +1,114 @@
+"""Message bubbles for the chat page, each finished one rendered once per process.
+
+A finished message's bubble (templates/chats/_message.html) changes only with what the template
+reads from it, so its HTML is kept under a key made of exactly those values: a bubble is rendered
+again when its feedback, versions, citations or anything else shown changes, and never served
+stale. Its forms' CSRF token, the one per-request part, is rendered as a random placeholder and
+put in on the way out. A reply still being written, or a bubble showing a refused edit, is
+rendered each time. Kept in memory, per process: a lookup costs less than a Redis round trip,
+and a process that has not seen a bubble renders it as it did before.
+"""
+
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from operator import attrgetter
+from typing import Any
+
+from django.template import Context
+from django.template.defaulttags import CsrfTokenNode
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+
+from chats.branches import Shown
+
+# What the kept HTML may hold in all, in characters (the keys hold the text too): a few MB.
+KEPT_CHARACTERS = 4_000_000
+
+# A token no message can contain: the page's text is escaped or sanitised, and nobody can
+# guess 128 random bits, so replacing it touches only the forms' hidden inputs.
+_PLACEHOLDER_TOKEN = f"bubble-csrf-{secrets.token_hex(16)}"
+_PLACEHOLDER_INPUT = str(CsrfTokenNode().render(Context({"csrf_token": _PLACEHOLDER_TOKEN})))
+
+_TEMPLATE = "chats/_message.html"
+
+
+class _KeptBubbles:
+    """Least recently used bubbles, bounded by their size; a lock, as sync views share a
+    process's threads."""
+
+    def __init__(self, max_characters: int) -> None:
+        self._max = max_characters
+        self._size = 0
+        self._html: OrderedDict[Hashable, tuple[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            kept = self._html.get(key)
+            if kept is None:
+                return None
+            self._html.move_to_end(key)
+            return kept[0]
+
+    def put(self, key: Hashable, html: str, size: int) -> None:
+        if size > self._max:
+            return
+        with self._lock:
+            if key in self._html:
+                return
+            self._html[key] = (html, size)
+            self._size += size
+            while self._size > self._max:
+                _, (_, dropped) = self._html.popitem(last=False)
+                self._size -= dropped
+
+
+_kept = _KeptBubbles(KEPT_CHARACTERS)
+
+
+# Every attribute of a message that _message.html (with what it includes) reads, but its
+# citations: a kept bubble's key is their values. test_bubbles.py checks it reads nothing else.
+SHOWN_FIELDS = (
+    "pk", "chat_id", "parent_id", "role", "status", "is_finished", "content", "error",
+    "model_name", "feedback", "created_at", "siblings",
+)  # fmt: skip
+_shown_values = attrgetter(*SHOWN_FIELDS)
+
+
+def bubble_key(message: Shown) -> tuple[Any, ...]:
+    citations = message.shown_citations
+    return (
+        *_shown_values(message),
+        json.dumps(citations, sort_keys=True, default=str) if citations else "",
+    )
+
+
+def _render(message: Shown, context: dict[str, Any]) -> str:
+    return get_template(_TEMPLATE).render({**context, "message": message})
+
+
+def render_bubbles(
+    messages: Iterable[Shown], *, csrf_token: str | None, edit_refused: Any = None
+) -> SafeString:
+    """The bubbles of `messages`, as `{% include "chats/_message.html" %}` for each would write
+    them, with `csrf_token` in their forms (none for a live event's HTML)."""
+    token_input = (
+        str(CsrfTokenNode().render(Context({"csrf_token": csrf_token}))) if csrf_token else ""
+    )
+    refused_id = getattr(edit_refused, "message_id", None)
+    parts = []
+    for message in messages:
+        if not message.is_finished or message.pk == refused_id:
+            context = {"csrf_token": csrf_token, "edit_refused": edit_refused}
+            parts.append(_render(message, context))
+            continue
+        key = bubble_key(message)
+        html = _kept.get(key)
+        if html is None:
+            html = _render(message, {"csrf_token": _PLACEHOLDER_TOKEN, "edit_refused": None})
+            _kept.put(key, html, size=len(html) + len(message.content))
+        parts.append(html.replace(_PLACEHOLDER_INPUT, token_input))
+    return mark_safe("".join(parts))  # noqa: S308  (each part is the template's escaped output)
