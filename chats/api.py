@@ -68,18 +68,12 @@ class BranchCursor(BasePagination):
             request, "page_size", default=self.page_size, minimum=1, maximum=self.max_page_size
         )
 
-    def before(self, request: Request, chat: ChatSession) -> ChatMessage | None:
+    def before_id(self, request: Request) -> int | None:
+        """The message the cursor names (0, no message's id, for one that is not a number)."""
         raw = request.query_params.get("cursor")
         if raw is None:
             return None
-        message = None
-        if raw.isdigit() and len(raw) < 19:
-            message = (
-                ChatMessage.objects.for_user(_user(request)).filter(chat=chat, pk=int(raw)).first()
-            )
-        if message is None:
-            raise ValidationError({"cursor": ["This cursor does not belong to this chat."]})
-        return message
+        return int(raw) if raw.isdigit() and len(raw) < 19 else 0
 
     def paginated(self, request: Request, page: BranchPage[Any], results: Any) -> Response:
         next_url = None
@@ -343,17 +337,24 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         description="The branch the chat shows, newest first: each message with its "
         "`parent_id` and its versions (`sibling_ids`, `sibling_index`, `sibling_count`)."
     )
-    def list(self, request: Request, chat_pk: str) -> Response:
-        chat = self._chat()
+    def list(self, request: Request, chat_pk: int) -> Response:
+        user = _user(request)
         paginator = BranchCursor()
-        page = services.shown_branch_now(
-            user=_user(request),
-            chat=chat,
-            limit=paginator.page_size_for(request),
-            before=paginator.before(request, chat),
-            read=branches.shown_branch_rows,
-        )
-        shown = selectors.ready_to_show(_user(request), page.messages)
+        limit, before_id = paginator.page_size_for(request), paginator.before_id(request)
+        try:
+            page = services.shown_branch_now(
+                user=user,
+                chat_id=chat_pk,
+                read=lambda: branches.chat_branch_rows(
+                    user, chat_id=chat_pk, limit=limit, before_id=before_id
+                ),
+            )
+        except ChatSession.DoesNotExist:
+            raise no_such(ChatSession) from None
+        except ChatMessage.DoesNotExist:
+            wrong = "This cursor does not belong to this chat."
+            raise ValidationError({"cursor": [wrong]}) from None
+        shown = selectors.ready_to_show(user, page.messages)
         serializer = ChatMessageSerializer()
         return paginator.paginated(
             request, page, [serializer.to_representation(message) for message in shown]

@@ -84,9 +84,25 @@ class MessageRow:
         return self.status in ChatMessage.FINISHED
 
 
-# The API's page of the branch: the function chats_shown_branch() (migration 0009), whose plan
-# PostgreSQL keeps for the connection. Its rows are the fields of MessageRow, then the sibling ids.
-_BRANCH_SHOWN = "SELECT * FROM chats_shown_branch(%(owner)s, %(chat)s, %(start)s, %(limit)s)"
+# The API's page of the branch chat %(chat)s shows: from its last message, or from above the
+# message %(before)s when a cursor names one. One statement finds the chat, the cursor's message
+# and the page, so a request about another user's chat or a wrong cursor costs no second trip.
+# Each row: whether the cursor's message was found, then a row of the function
+# chats_shown_branch() (migration 0009, whose plan PostgreSQL keeps for the connection): the
+# fields of MessageRow and the sibling ids, all NULL for an empty page.
+_CHAT_BRANCH_PAGE = f"""
+SELECT b.id IS NOT NULL, page.*
+FROM {ChatSession._meta.db_table} AS c
+LEFT JOIN {_MESSAGES} AS b
+    ON b.id = %(before)s::bigint AND b.chat_id = c.id AND b.owner_id = %(owner)s
+LEFT JOIN LATERAL chats_shown_branch(
+    %(owner)s, c.id,
+    CASE WHEN %(before)s::bigint IS NULL THEN c.active_leaf_id ELSE b.parent_id END,
+    %(limit)s
+) AS page ON true
+WHERE c.id = %(chat)s AND c.owner_id = %(owner)s
+ORDER BY page.id DESC
+"""  # noqa: S608
 
 # The message %s and everything below it.
 _SUBTREE = f"""
@@ -112,7 +128,7 @@ class BranchPage(Generic[Shown]):
     older: bool  # whether the branch goes on above the oldest message here
 
 
-# shown_branch() or shown_branch_rows().
+# shown_branch() or chat_branch_rows().
 BranchReader = Callable[..., BranchPage[Shown]]
 
 
@@ -150,17 +166,27 @@ def shown_branch(
     return BranchPage(messages=messages[:limit], older=len(messages) > limit)
 
 
-def shown_branch_rows(
-    user: User, chat: ChatSession, *, limit: int, before: ChatMessage | None = None
+def chat_branch_rows(
+    user: User, *, chat_id: int, limit: int, before_id: int | None = None
 ) -> BranchPage[MessageRow]:
-    """shown_branch() as MessageRows, for the API's list."""
-    start = _newest_shown(chat, before)
-    if start is None or limit < 1:
-        return BranchPage(messages=[], older=False)
+    """shown_branch() as MessageRows, for the API's list, found by the chat's id: raises
+    ChatSession.DoesNotExist when the chat is not the user's, and ChatMessage.DoesNotExist when
+    `before_id` is not a message of it."""
+    if not 0 < chat_id < 2**63:
+        raise ChatSession.DoesNotExist
+    if before_id is not None and not 0 < before_id < 2**63:
+        before_id = 0  # no message's id: the chat is still looked up, and its 404 comes first
     rows = ChatMessage.objects.rows_for_user(
-        user, _BRANCH_SHOWN, {"start": start, "chat": chat.pk, "limit": limit + 1}
+        user, _CHAT_BRANCH_PAGE, {"chat": chat_id, "before": before_id, "limit": limit + 1}
     )
-    return BranchPage(messages=[_message_row(row) for row in rows[:limit]], older=len(rows) > limit)
+    if not rows:
+        raise ChatSession.DoesNotExist
+    if before_id is not None and not rows[0][0]:
+        raise ChatMessage.DoesNotExist
+    if rows[0][1] is None:  # the chat, with no page
+        return BranchPage(messages=[], older=False)
+    messages = [_message_row(row[1:]) for row in rows[:limit]]
+    return BranchPage(messages=messages, older=len(rows) > limit)
 
 
 def _message_row(row: tuple[Any, ...]) -> MessageRow:

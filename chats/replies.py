@@ -131,13 +131,13 @@ def finished_news(reply: ChatMessage) -> list[dict[str, object]]:
     return news
 
 
-def recover_stalled(*, user: User, chat: ChatSession) -> int:
+def recover_stalled(*, user: User, chat_id: int) -> int:
     """Mark failed the unfinished replies of a chat that no job will ever finish (their job was
     deleted, or gave up), keeping their text. A reply whose job is queued or running, or whose
     writer holds its lease, is left alone: the task engine takes over the job of a dead worker."""
     quiet_since = timezone.now() - timedelta(seconds=live_state.LEASE_SECONDS)
     candidates = ChatMessage.objects.for_user(user).filter(
-        chat=chat, status__in=ChatMessage.UNFINISHED, updated_at__lt=quiet_since
+        chat_id=chat_id, status__in=ChatMessage.UNFINISHED, updated_at__lt=quiet_since
     )
     recovered = 0
     for reply in candidates:

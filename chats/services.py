@@ -198,7 +198,7 @@ def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _
     try:
         return write()
     except ChatBusy:
-        if not replies.recover_stalled(user=user, chat=chat):
+        if not replies.recover_stalled(user=user, chat_id=chat.pk):
             raise
     return write()
 
@@ -493,19 +493,14 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
 
 
 def shown_branch_now(
-    *,
-    user: User,
-    chat: ChatSession,
-    limit: int,
-    before: ChatMessage | None = None,
-    read: branches.BranchReader[branches.Shown],
+    *, user: User, chat_id: int, read: Callable[[], branches.BranchPage[branches.Shown]]
 ) -> branches.BranchPage[branches.Shown]:
-    """`read` (branches.shown_branch or shown_branch_rows), with a reply on it that no job will
-    ever finish marked failed first. Only a page showing an unfinished reply pays for that
-    check (a chat has at most one; sending a message checks it too)."""
-    page = read(user, chat, limit=limit, before=before)
+    """`read()` (a page of branches.shown_branch or chat_branch_rows), with a reply on it that
+    no job will ever finish marked failed first. Only a page showing an unfinished reply pays
+    for that check (a chat has at most one; sending a message checks it too)."""
+    page = read()
     if any(not m.is_finished for m in page.messages) and replies.recover_stalled(
-        user=user, chat=chat
+        user=user, chat_id=chat_id
     ):
-        page = read(user, chat, limit=limit, before=before)
+        page = read()
     return page

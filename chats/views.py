@@ -90,7 +90,9 @@ def _history_context(
     """A page of the branch shown (the newest messages, or those above `before`), oldest
     first and ready to render, with the message the next page ends above when there is one."""
     page = services.shown_branch_now(
-        user=user, chat=chat, limit=HISTORY_ON_PAGE, before=before, read=branches.shown_branch
+        user=user,
+        chat_id=chat.pk,
+        read=lambda: branches.shown_branch(user, chat, limit=HISTORY_ON_PAGE, before=before),
     )
     return {
         "chat": chat,

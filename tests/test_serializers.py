@@ -75,12 +75,16 @@ def test_the_api_list_reads_rows_that_serialize_as_the_messages_do(alice: User) 
         shown = selectors.ready_to_show(alice, messages)
         return [serializer.to_representation(m) for m in shown]
 
+    shown = branches.shown_branch(alice, chat, limit=50).messages
     for limit in (1, 2, 3, 50):
-        rows = branches.shown_branch_rows(alice, chat, limit=limit)
-        models = branches.shown_branch(alice, chat, limit=limit)
-        assert as_json(rows.messages) == as_json(models.messages)
-        assert rows.older == models.older
-    listed = as_json(branches.shown_branch_rows(alice, chat, limit=50).messages)
+        for before in (None, *shown):
+            rows = branches.chat_branch_rows(
+                alice, chat_id=chat.pk, limit=limit, before_id=before.pk if before else None
+            )
+            models = branches.shown_branch(alice, chat, limit=limit, before=before)
+            assert as_json(rows.messages) == as_json(models.messages)
+            assert rows.older == models.older
+    listed = as_json(branches.chat_branch_rows(alice, chat_id=chat.pk, limit=50).messages)
     assert [m["sibling_count"] for m in listed] == [1, 2, 1]
     assert [c["deleted"] for c in listed[1]["citations"]] == [False, True]
 
