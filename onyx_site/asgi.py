@@ -2,10 +2,13 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+
+from onyx_site.asgi_handler import KeptThreadsASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onyx_site.settings")
-django_asgi_app = get_asgi_application()  # before importing anything that touches models
+django.setup(set_prefix=False)  # as get_asgi_application() does, before anything touches models
+django_asgi_app = KeptThreadsASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

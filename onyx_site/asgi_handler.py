@@ -1,0 +1,42 @@
+"""Django's ASGI handler, with each request's sync code run on a thread kept for later requests.
+
+Django runs a request in a ThreadSensitiveContext, for which asgiref starts a thread (a
+one-worker executor) and, when the request ends, a second thread to join the first: two thread
+starts per request, and the event loop waits for the first to start. Here a request borrows an
+idle one-worker executor, whose thread is already running, and gives it back when done, which
+asgiref supports (`ThreadSensitiveContext(executor=...)`; Django's own context inside it then
+changes nothing). One request at a time per executor, as before; threads are reused the way a
+WSGI server reuses its threads, and Django closes or returns the database connection at the end
+of each request as it does there.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
+from django.core.handlers.asgi import ASGIHandler
+
+# Idle executors kept for the next requests; more than this many at once (requests in flight)
+# get a thread of their own that ends with them.
+KEPT_IDLE_THREADS = 32
+
+
+class KeptThreadsASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self._idle: list[ThreadPoolExecutor] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        executor = (
+            self._idle.pop()
+            if self._idle
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+        )
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await super().__call__(scope, receive, send)
+        finally:
+            if len(self._idle) < KEPT_IDLE_THREADS:
+                self._idle.append(executor)
+            else:
+                executor.shutdown(wait=False)
