@@ -177,6 +177,18 @@ def http_figures(stack: Stack, data: dict, seconds: float) -> list[Figure]:  # t
         figures.append(
             Figure(name, f"{ours:.0f}/s", f"{baseline:.0f}/s bare", ours / baseline, target)
         )
+    # The baseline runs on Django's own ASGI handler; the same view on ours shows the handler's
+    # own gain, which every endpoint above has too.
+    ours, baseline = compare(load(f"{base}/bench/ours/bare-drf/"), load(bare))
+    figures.append(
+        Figure(
+            "bare DRF view, our ASGI handler vs Django's",
+            f"{ours:.0f}/s",
+            f"{baseline:.0f}/s bare",
+            ours / baseline,
+            "—",
+        )
+    )
 
     sessions_before = pg_sessions(stack)
     warm = wrk(f"{base}/api/auth/me/", headers=bearer("few"), seconds=seconds)

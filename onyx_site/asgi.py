@@ -22,9 +22,10 @@ from onyx_site.outages import close_sockets_on_outage  # noqa: E402
 
 websocket_routes = [path("ws/", LiveConsumer.as_asgi())]
 if settings.ONYX_BENCH_BASELINES:
-    from onyx_site.bench_baselines import BareEchoConsumer
+    from onyx_site.bench_baselines import BareEchoConsumer, baselines_on_stock_django
 
     websocket_routes.append(path("bench/echo/", BareEchoConsumer.as_asgi()))
+    django_asgi_app = baselines_on_stock_django(django_asgi_app)
 websocket_urls = URLRouter(websocket_routes)
 
 application = ProtocolTypeRouter(

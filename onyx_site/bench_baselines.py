@@ -2,12 +2,15 @@
 
 Each baseline does what the endpoint it is compared with does, minus our code: a DRF view with
 no authentication returning a small object, and a Channels consumer that joins a group and
-relays group messages to its socket.
+relays group messages to its socket. The DRF view is served by Django's own ASGI handler, as the
+framework ships it; the same view under ours (onyx_site/asgi_handler.py) is mounted under
+/bench/ours/, to show what our handler alone changes.
 """
 
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.handlers.asgi import ASGIHandler
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -35,4 +38,21 @@ class BareEchoConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(message["event"])
 
 
-urlpatterns = [path("bench/bare-drf/", BareDRFView.as_view())]
+urlpatterns = [
+    path("bench/bare-drf/", BareDRFView.as_view()),
+    path("bench/ours/bare-drf/", BareDRFView.as_view()),
+]
+
+
+def baselines_on_stock_django(app: Any) -> Any:
+    """`app`, but /bench/ (not /bench/ours/) served by Django's own ASGI handler."""
+    stock = ASGIHandler()
+
+    async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if path.startswith("/bench/") and not path.startswith("/bench/ours/"):
+            await stock(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return route
