@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from onyx_site.asgi_handler import KeptThreadsASGIHandler
+from tests.asgi_server import http_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,21 +31,7 @@ async def _get(app: KeptThreadsASGIHandler, path: str) -> dict[str, Any]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
-    await app(scope, receive, send)
+    await app(http_scope("GET", path), receive, send)
     return sent[0]
 
 

@@ -20,7 +20,7 @@ from django.test import Client
 from accounts.models import User
 from files.models import UserFile
 from onyx_site.asgi import application
-from tests.asgi_server import running_asgi_server
+from tests.asgi_server import http_scope, running_asgi_server
 from tests.conftest import a_pages_security_headers, api_tokens, bearer, security_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -221,20 +221,11 @@ def test_every_refusal_at_the_edge_carries_a_pages_security_headers(
 async def test_bytes_past_the_declared_length_are_counted_and_cut_off() -> None:
     """Behind a server that does not hold a client to its Content-Length, the count still
     stops the body at the limit (ASGI messages straight to the app)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/auth/token/",
-        "raw_path": b"/api/auth/token/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"10")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope = http_scope(
+        "POST",
+        "/api/auth/token/",
+        [(b"content-type", b"application/json"), (b"content-length", b"10")],
+    )
     app = ApplicationCommunicator(application, scope)
     for _ in range(8):
         await app.send_input({"type": "http.request", "body": CHUNK, "more_body": True})
