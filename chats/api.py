@@ -73,7 +73,7 @@ class BranchCursor(BasePagination):
         raw = request.query_params.get("cursor")
         if raw is None:
             return None
-        return int(raw) if raw.isdigit() and len(raw) < 19 else 0
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
 
     def paginated(self, request: Request, page: BranchPage[Any], results: Any) -> Response:
         next_url = None
@@ -340,7 +340,12 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
     def list(self, request: Request, chat_pk: int) -> Response:
         user = _user(request)
         paginator = BranchCursor()
-        limit, before_id = paginator.page_size_for(request), paginator.before_id(request)
+        try:
+            limit = paginator.page_size_for(request)
+        except ValidationError:
+            self._chat()  # another user's chat is a 404 whatever is asked of it
+            raise
+        before_id = paginator.before_id(request)
         try:
             page = services.shown_branch_now(
                 user=user,

@@ -57,7 +57,9 @@ def test_json_that_is_not_json_says_so(db: None) -> None:
 
 
 @pytest.mark.parametrize(
-    "cursor", ["abc", "1e5", "-1", "9" * 40, "١٢", "🙂", "bob"], ids=lambda c: c.encode().hex()[:12]
+    "cursor",
+    ["abc", "1e5", "-1", "9" * 40, "١٢", "²", "🙂", "bob"],
+    ids=lambda c: c.encode().hex()[:12],
 )
 def test_a_forged_message_cursor_is_a_json_400(
     alice: User, bob: User, alice_chat: ChatSession, cursor: str
@@ -71,6 +73,20 @@ def test_a_forged_message_cursor_is_a_json_400(
     )
     assert response.status_code == 400
     assert response.json()["errors"] == {"cursor": ["This cursor does not belong to this chat."]}
+
+
+@pytest.mark.parametrize(
+    "query", [{"cursor": "abc"}, {"cursor": "²"}, {"page_size": "0"}, {"page_size": "é"}]
+)
+def test_a_bad_page_of_another_users_chat_is_still_a_404(
+    alice: User, bob: User, query: dict[str, str]
+) -> None:
+    bob_chat = ChatSession.objects.create(owner=bob, title="Bobs Geheimnis 🤫")
+    add_message(bob_chat, "user", "Bobs Geheimnis")
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    response = Client().get(f"/api/chats/{bob_chat.pk}/messages/", query, headers=headers)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no such chat."}
 
 
 def test_an_unexpected_api_failure_is_a_json_500(
