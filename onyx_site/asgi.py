@@ -4,10 +4,11 @@ import os
 
 import django
 
-from onyx_site.asgi_handler import KeptThreadsASGIHandler
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onyx_site.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before anything touches models
+
+from onyx_site.asgi_handler import KeptThreadsASGIHandler  # noqa: E402
+
 django_asgi_app = KeptThreadsASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

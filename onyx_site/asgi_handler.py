@@ -10,11 +10,13 @@ WSGI server reuses its threads, and Django closes or returns the database connec
 of each request as it does there.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 
 # Idle executors kept for the next requests; more than this many at once (requests in flight)
 # get a thread of their own that ends with them.
@@ -35,8 +37,28 @@ class KeptThreadsASGIHandler(ASGIHandler):
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await super().__call__(scope, receive, send)
-        finally:
-            if len(self._idle) < KEPT_IDLE_THREADS:
-                self._idle.append(executor)
-            else:
+        except BaseException:
+            # Cancelled (a server shutting down, a timeout) or failed: the thread may still be
+            # running this request's sync code, which cannot be stopped, and Django may not have
+            # closed its database connection. It is lent again only after both are done.
+            self._give_back_when_idle(executor)
+            raise
+        # A request that ended as usual awaited all of its sync code, its connection's close too.
+        self._give_back(executor)
+
+    def _give_back(self, executor: ThreadPoolExecutor) -> None:
+        if len(self._idle) < KEPT_IDLE_THREADS:
+            self._idle.append(executor)
+        else:
+            executor.shutdown(wait=False)
+
+    def _give_back_when_idle(self, executor: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+
+        def closed(_: Future[None]) -> None:
+            try:
+                loop.call_soon_threadsafe(self._give_back, executor)
+            except RuntimeError:  # the loop is closed: the process is stopping
                 executor.shutdown(wait=False)
+
+        executor.submit(connections.close_all).add_done_callback(closed)

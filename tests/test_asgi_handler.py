@@ -1,18 +1,48 @@
 """The ASGI handler keeps request threads (onyx_site/asgi_handler.py): a request runs its sync
-code on a thread already started, requests at once each get their own, and a kept thread holds
-no database connection between requests."""
+code on a thread already started, requests at once each get their own, a kept thread holds no
+database connection between requests, and a request cancelled while its sync code still runs
+does not lend that busy thread to the next one."""
 
 import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
 
+from onyx_site import health
 from onyx_site.asgi_handler import KeptThreadsASGIHandler
 from tests.asgi_server import http_scope
+from tests.waiting import await_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+view_started = threading.Event()
+release_view = threading.Event()
+
+
+@login_not_required
+def blocking_view(request: HttpRequest) -> HttpResponse:
+    view_started.set()
+    release_view.wait(timeout=30)
+    return HttpResponse("done")
+
+
+urlpatterns = [path("blocking/", blocking_view)]  # for test_a_cancelled_request_…
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[KeptThreadsASGIHandler]:
+    handler = KeptThreadsASGIHandler()
+    yield handler
+    for executor in handler._idle:
+        executor.shutdown(wait=False)
 
 
 async def _get(app: KeptThreadsASGIHandler, path: str) -> dict[str, Any]:
@@ -35,12 +65,11 @@ async def _get(app: KeptThreadsASGIHandler, path: str) -> dict[str, Any]:
     return sent[0]
 
 
-def _threads(executors: list[ThreadPoolExecutor]) -> set[Any]:
+def _threads(executors: list[ThreadPoolExecutor]) -> set[threading.Thread]:
     return {thread for executor in executors for thread in executor._threads}
 
 
-async def test_requests_one_after_another_reuse_one_thread() -> None:
-    app = KeptThreadsASGIHandler()
+async def test_requests_one_after_another_reuse_one_thread(app: KeptThreadsASGIHandler) -> None:
     assert (await _get(app, "/readyz"))["status"] == 200
     [executor] = app._idle
     [thread] = _threads(app._idle)
@@ -51,8 +80,9 @@ async def test_requests_one_after_another_reuse_one_thread() -> None:
     assert thread.is_alive()
 
 
-async def test_requests_at_once_each_get_a_thread_and_give_it_back() -> None:
-    app = KeptThreadsASGIHandler()
+async def test_requests_at_once_each_get_a_thread_and_give_it_back(
+    app: KeptThreadsASGIHandler,
+) -> None:
     answers = await asyncio.gather(*(_get(app, "/readyz") for _ in range(3)))
     assert [answer["status"] for answer in answers] == [200, 200, 200]
     assert len(app._idle) == 3
@@ -61,9 +91,39 @@ async def test_requests_at_once_each_get_a_thread_and_give_it_back() -> None:
     assert len(app._idle) == 3
 
 
-async def test_a_kept_thread_holds_no_database_connection_between_requests() -> None:
-    app = KeptThreadsASGIHandler()
-    assert (await _get(app, "/readyz"))["status"] == 200  # /readyz reads PostgreSQL
+async def test_a_kept_thread_holds_no_database_connection_between_requests(
+    app: KeptThreadsASGIHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[threading.Thread, bool]] = []
+    check = health._postgresql_ok
+
+    def checking_postgresql() -> bool:
+        ok = check()
+        seen.append((threading.current_thread(), connection.connection is not None))
+        return ok
+
+    monkeypatch.setattr(health, "_postgresql_ok", checking_postgresql)
+    assert (await _get(app, "/readyz"))["status"] == 200
     [executor] = app._idle
+    assert seen == [(*_threads(app._idle), True)]  # the request read PostgreSQL on that thread
     held = executor.submit(lambda: connection.connection).result(timeout=10)
     assert held is None
+
+
+@pytest.mark.urls(__name__)
+async def test_a_cancelled_request_does_not_lend_its_busy_thread(
+    app: KeptThreadsASGIHandler,
+) -> None:
+    view_started.clear()
+    release_view.clear()
+    request = asyncio.create_task(_get(app, "/blocking/"))
+    await await_until(view_started.is_set, what="the view to start")
+    request.cancel()  # as a server's shutdown timeout does; the view's thread keeps running
+    with contextlib.suppress(asyncio.CancelledError):
+        await request
+    assert app._idle == []  # not lent while the view still runs
+    release_view.set()
+    await await_until(lambda: len(app._idle) == 1, what="the thread to be given back")
+    [thread] = _threads(app._idle)
+    assert (await _get(app, "/blocking/"))["status"] == 200
+    assert _threads(app._idle) == {thread}
