@@ -6,7 +6,10 @@ again when its feedback, versions, citations or anything else shown changes, and
 stale. Its forms' CSRF token, the one per-request part, is rendered as a random placeholder and
 put in on the way out. A reply still being written, or a bubble showing a refused edit, is
 rendered each time. Kept in memory, per process: a lookup costs less than a Redis round trip,
-and a process that has not seen a bubble renders it as it did before.
+and a process that has not seen a bubble renders it as it did before. A deleted message's bubble
+can no longer be asked for, but its text stays in memory until newer bubbles push it out. The
+template may read nothing from the page's context but the message, the CSRF token and the
+refused edit (test_bubbles.py checks it): a kept bubble is rendered without the rest.
 """
 
 import json
@@ -24,7 +27,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from chats.branches import Shown
 
-# What the kept HTML may hold in all, in characters (the keys hold the text too): a few MB.
+# What the kept bubbles may hold in all, in characters: their HTML and their keys' text and
+# citations. 4 MB of plain text, up to 16 MB of emoji (CPython's widest strings).
 KEPT_CHARACTERS = 4_000_000
 
 # A token no message can contain: the page's text is escaped or sanitised, and nobody can
@@ -94,7 +98,7 @@ def render_bubbles(
     messages: Iterable[Shown], *, csrf_token: str | None, edit_refused: Any = None
 ) -> SafeString:
     """The bubbles of `messages`, as `{% include "chats/_message.html" %}` for each would write
-    them, with `csrf_token` in their forms (none for a live event's HTML)."""
+    them, with `csrf_token` in their forms (none without one)."""
     token_input = (
         str(CsrfTokenNode().render(Context({"csrf_token": csrf_token}))) if csrf_token else ""
     )
@@ -109,6 +113,6 @@ def render_bubbles(
         html = _kept.get(key)
         if html is None:
             html = _render(message, {"csrf_token": _PLACEHOLDER_TOKEN, "edit_refused": None})
-            _kept.put(key, html, size=len(html) + len(message.content))
+            _kept.put(key, html, size=len(html) + len(message.content) + len(key[-1]))
         parts.append(html.replace(_PLACEHOLDER_INPUT, token_input))
     return mark_safe("".join(parts))  # noqa: S308  (each part is the template's escaped output)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from django.template import engines
+from django.template import Context, Template
 
 from accounts.models import User
 from chats import bubbles, selectors
@@ -18,7 +18,7 @@ from tests.factories import add_message, make_file
 pytestmark = pytest.mark.django_db
 
 # What the chat page did before bubbles were kept: each message rendered by the template.
-_EACH_RENDERED = engines["django"].from_string(
+_EACH_RENDERED = Template(
     '{% for message in history %}{% include "chats/_message.html" %}{% endfor %}'
 )
 TOKEN = "t0ken-for-this-request"
@@ -30,7 +30,7 @@ def _shown(user: User, chat: ChatSession) -> list[ChatMessage]:
 
 
 def _each_rendered(messages: Sequence[object], **context: Any) -> str:
-    return _EACH_RENDERED.render({"history": messages, **context})
+    return _EACH_RENDERED.render(Context({"history": messages, **context}))
 
 
 def _kept_rendered(messages: list[ChatMessage], **context: Any) -> str:
@@ -184,10 +184,45 @@ class _Reads:
         return getattr(self._message, name)
 
 
+class _NamesRead(Context):
+    """A template context that notes every name looked up in it."""
+
+    def __init__(self, values: dict[str, Any], read: set[str]) -> None:
+        super().__init__(values)
+        self.names_read = read
+
+    def __getitem__(self, key: Any) -> Any:
+        self.names_read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, otherwise: Any = None) -> Any:
+        self.names_read.add(key)
+        return super().get(key, otherwise)
+
+
+# Names the bubble templates set for themselves ({% for %}, {% with %}, {% include … with %}),
+# and those every template context has.
+_TEMPLATE_OWN_NAMES = {"forloop", "cite", "versions", "refused", "True", "False", "None"}
+
+
 def test_the_key_holds_everything_the_template_reads(alice: User, varied_chat: ChatSession) -> None:
-    read: set[str] = set()
+    """Of the message, the attributes in the key; of the page, only what render_bubbles()
+    passes: anything else (the request, the user, a setting) would be missing from a kept
+    bubble, which is rendered without the page's context."""
+    attributes: set[str] = set()
+    names: set[str] = set()
     messages = _shown(alice, varied_chat)
     refused = EditRefused(message_id=messages[0].pk, content="x", error="y")
-    _each_rendered([_Reads(m, read) for m in messages], csrf_token=TOKEN, edit_refused=refused)
-    assert {"content", "siblings", "shown_citations"} <= read  # the recording works
-    assert read <= {*bubbles.SHOWN_FIELDS, "shown_citations"}
+    context = _NamesRead(
+        {
+            "history": [_Reads(m, attributes) for m in messages],
+            "csrf_token": TOKEN,
+            "edit_refused": refused,
+        },
+        names,
+    )
+    _EACH_RENDERED.render(context)
+    assert {"content", "siblings", "shown_citations"} <= attributes  # the recording works
+    assert attributes <= {*bubbles.SHOWN_FIELDS, "shown_citations"}
+    assert {"message", "csrf_token", "edit_refused"} <= names  # this recording works too
+    assert names - _TEMPLATE_OWN_NAMES <= {"history", "message", "csrf_token", "edit_refused"}
