@@ -8,7 +8,7 @@ Every query also goes through for_user(), so a wrong id can only ever find nothi
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -85,8 +85,9 @@ class MessageRow:
 
 
 # The API's page of the branch chat %(chat)s shows: from its last message, or from above the
-# message %(before)s when a cursor names one. One statement finds the chat, the cursor's message
-# and the page, so a request about another user's chat or a wrong cursor costs no second trip.
+# message %(before)s when a cursor names one (as _newest_shown() decides for shown_branch()).
+# One statement finds the chat, the cursor's message and the page, so a request about another
+# user's chat or a wrong cursor costs no second trip.
 # Each row: whether the cursor's message was found, then a row of the function
 # chats_shown_branch() (migration 0009, whose plan PostgreSQL keeps for the connection): the
 # fields of MessageRow and the sibling ids, all NULL for an empty page.
@@ -128,10 +129,6 @@ class BranchPage(Generic[Shown]):
     older: bool  # whether the branch goes on above the oldest message here
 
 
-# shown_branch() or chat_branch_rows().
-BranchReader = Callable[..., BranchPage[Shown]]
-
-
 def ancestors(
     user: User, *, chat_id: int, start_id: int | None, limit: int, siblings: bool = False
 ) -> list[ChatMessage]:
@@ -152,7 +149,8 @@ def ancestors(
 
 
 def _newest_shown(chat: ChatSession, before: ChatMessage | None) -> int | None:
-    """The message a page of the branch starts from: the chat's last, or the one above `before`."""
+    """The message a page of the branch starts from: the chat's last, or the one above `before`
+    (_CHAT_BRANCH_PAGE's CASE says the same in SQL)."""
     return before.parent_id if before is not None else chat.active_leaf_id
 
 
