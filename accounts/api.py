@@ -48,6 +48,11 @@ class MeSerializer(serializers.ModelSerializer[User]):
         model = User
         fields = ["id", "email", "role"]
 
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        # By hand, as DRF would build it (a test keeps both the same): a ModelSerializer builds
+        # its fields again for every instance, a tenth of this endpoint's time.
+        return {"id": instance.pk, "email": instance.email, "role": instance.role}
+
 
 class ActiveSessionSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(source="sid")

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from rest_framework import serializers
 
+from accounts.api import MeSerializer
 from accounts.models import User
 from chats import branches, selectors
 from chats.models import ChatSession
 from chats.serializers import ChatMessageSerializer, ChatSessionSerializer
+from tests.conftest import make_user
 from tests.factories import add_message, make_chat, make_file
 
 
@@ -28,6 +30,14 @@ def test_a_chat_is_what_drf_would_make_of_it(alice: User) -> None:
     [listed], total = selectors.chat_page(alice, offset=0, limit=10)
     assert ChatSessionSerializer(listed).data == ours
     assert total == 1
+
+
+@pytest.mark.django_db
+def test_the_signed_in_user_is_what_drf_would_make_of_it(operator: User) -> None:
+    for user in (operator, make_user("zoë.ñandú@example.com")):
+        ours = MeSerializer(user).data
+        assert ours == serializers.ModelSerializer.to_representation(MeSerializer(), user)
+        assert ours["email"] == user.email
 
 
 @pytest.mark.django_db
