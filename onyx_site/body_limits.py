@@ -117,7 +117,8 @@ class RequestBodyLimit:
                 raise
             await refuse(scope, send, UNAVAILABLE)
             return
-        if not declared.isdigit() or int(declared) > limit:
+        # ASCII digits only: "²".isdigit() is true too, and int() refuses it.
+        if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
             await refuse(scope, send, refusal)
             return
         received = 0

@@ -235,6 +235,21 @@ async def test_bytes_past_the_declared_length_are_counted_and_cut_off() -> None:
     assert "at most 1,024 KB" in json.loads(body["body"])["detail"]
 
 
+@pytest.mark.parametrize("declared", [b"\xb2", b"\xb9\xb2", b"1e3", b"-5"])
+async def test_a_content_length_that_is_not_ascii_digits_is_refused(declared: bytes) -> None:
+    """Behind a server that passes any header on: "²" (0xB2 read as latin-1) is a digit to
+    str.isdigit() but not to int(); it gets the same refusal as any bad length."""
+    scope = http_scope(
+        "POST",
+        "/api/auth/token/",
+        [(b"content-type", b"application/json"), (b"content-length", declared)],
+    )
+    app = ApplicationCommunicator(application, scope)
+    await app.send_input({"type": "http.request", "body": b"{}", "more_body": False})
+    start = await app.receive_output(timeout=10)
+    assert start["status"] == 413
+
+
 def test_static_files_carry_the_transport_and_sniffing_headers_of_a_page() -> None:
     """ServeStatic answers before SecurityMiddleware; its files get the same headers, less the
     page-only ones (the policy and framing are about documents)."""
