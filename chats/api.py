@@ -32,6 +32,7 @@ from chats.serializers import (
 from onyx_site.api_errors import Conflict, TooManyRequests, no_such
 from onyx_site.api_schema import REPLY_LIMITS, error
 from onyx_site.pagination import TotalInRowsPage, int_parameter, query_int
+from onyx_site.row_ids import parse_row_id
 from onyx_site.strict_input import StrictTypes
 
 MAX_SEARCH_CHARS = 200
@@ -73,7 +74,8 @@ class BranchCursor(BasePagination):
         raw = request.query_params.get("cursor")
         if raw is None:
             return None
-        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+        message_id = parse_row_id(raw)
+        return message_id if message_id is not None else 0
 
     def paginated(self, request: Request, page: BranchPage[Any], results: Any) -> Response:
         next_url = None
