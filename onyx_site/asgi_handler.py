@@ -29,6 +29,7 @@ class KeptThreadsASGIHandler(ASGIHandler):
         self._idle: list[ThreadPoolExecutor] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
         executor = (
             self._idle.pop()
             if self._idle
@@ -41,7 +42,7 @@ class KeptThreadsASGIHandler(ASGIHandler):
             # Cancelled (a server shutting down, a timeout) or failed: the thread may still be
             # running this request's sync code, which cannot be stopped, and Django may not have
             # closed its database connection. It is lent again only after both are done.
-            self._give_back_when_idle(executor)
+            self._give_back_when_idle(executor, loop)
             raise
         # A request that ended as usual awaited all of its sync code, its connection's close too.
         self._give_back(executor)
@@ -52,9 +53,9 @@ class KeptThreadsASGIHandler(ASGIHandler):
         else:
             executor.shutdown(wait=False)
 
-    def _give_back_when_idle(self, executor: ThreadPoolExecutor) -> None:
-        loop = asyncio.get_running_loop()
-
+    def _give_back_when_idle(
+        self, executor: ThreadPoolExecutor, loop: asyncio.AbstractEventLoop
+    ) -> None:
         def closed(_: Future[None]) -> None:
             try:
                 loop.call_soon_threadsafe(self._give_back, executor)

@@ -29,6 +29,7 @@ release_view = threading.Event()
 
 @login_not_required
 def blocking_view(request: HttpRequest) -> HttpResponse:
+    connection.ensure_connection()  # holds a pooled connection while it blocks
     view_started.set()
     release_view.wait(timeout=30)
     return HttpResponse("done")
@@ -117,13 +118,18 @@ async def test_a_cancelled_request_does_not_lend_its_busy_thread(
     view_started.clear()
     release_view.clear()
     request = asyncio.create_task(_get(app, "/blocking/"))
-    await await_until(view_started.is_set, what="the view to start")
-    request.cancel()  # as a server's shutdown timeout does; the view's thread keeps running
-    with contextlib.suppress(asyncio.CancelledError):
-        await request
-    assert app._idle == []  # not lent while the view still runs
-    release_view.set()
+    try:
+        await await_until(view_started.is_set, what="the view to start")
+        request.cancel()  # as a server's shutdown timeout does; the view's thread keeps running
+        with contextlib.suppress(asyncio.CancelledError):
+            await request
+        assert app._idle == []  # not lent while the view still runs
+    finally:
+        release_view.set()
     await await_until(lambda: len(app._idle) == 1, what="the thread to be given back")
+    [executor] = app._idle
     [thread] = _threads(app._idle)
+    # Django never ended that request, so never closed its connection: the hand-back did.
+    assert executor.submit(lambda: connection.connection).result(timeout=10) is None
     assert (await _get(app, "/blocking/"))["status"] == 200
     assert _threads(app._idle) == {thread}
