@@ -205,11 +205,15 @@ def _claiming(user: User, chat: ChatSession, write: Callable[[], _Written]) -> _
 
 # Statements written once, for the steps every message sent takes (the ORM took longer to build
 # them than PostgreSQL to run them). Two, not one: a statement sees the rows committed when it
-# began, so the count must start after the lock is held.
+# began, so the count must start after the lock is held. The role and statuses are written into
+# the statement, not passed: its plan is made once for every value (onyx_site/postgresql/base.py),
+# and only with them written out can that plan use the index of unfinished replies instead of
+# reading every message the user has.
 _LOCK_OWNER = f"SELECT 1 FROM {User._meta.db_table} WHERE id = %(owner)s FOR NO KEY UPDATE"  # noqa: S608
 _UNFINISHED_REPLIES = f"""
 SELECT count(*) FILTER (WHERE chat_id = %(chat)s), count(*) FROM {ChatMessage._meta.db_table}
-WHERE owner_id = %(owner)s AND role = %(role)s AND status = ANY(%(unfinished)s)
+WHERE owner_id = %(owner)s AND role = '{ChatMessage.Role.ASSISTANT.value}'
+    AND status IN ({", ".join(f"'{status}'" for status in ChatMessage.UNFINISHED)})
 """  # noqa: S608
 _LOCK_CHAT = f"""
 SELECT active_leaf_id FROM {ChatSession._meta.db_table}
@@ -224,13 +228,7 @@ def _claim_reply_slot(user: User, chat: ChatSession) -> None:
     user cannot both pass; a unique index on unfinished replies per chat backs the first rule."""
     ChatMessage.objects.rows_for_user(user, _LOCK_OWNER, {})
     [(here, everywhere)] = ChatMessage.objects.rows_for_user(
-        user,
-        _UNFINISHED_REPLIES,
-        {
-            "chat": chat.pk,
-            "role": ChatMessage.Role.ASSISTANT.value,
-            "unfinished": list(ChatMessage.UNFINISHED),
-        },
+        user, _UNFINISHED_REPLIES, {"chat": chat.pk}
     )
     if here:
         raise ChatBusy
