@@ -2,9 +2,11 @@
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from django.db import connections, models
+
+from onyx_site.postgresql.base import DatabaseWrapper
 
 _Model = TypeVar("_Model", bound=models.Model)
 OWNER_PARAMETER = "%(owner)s"
@@ -44,11 +46,13 @@ class OwnedQuerySet(models.QuerySet[_Model]):
         self, user: Any, statement: str, parameters: Mapping[str, Any]
     ) -> list[tuple[Any, ...]]:
         """The rows of a hand-written statement over `user`'s rows, as tuples: no model
-        instances, so a page of a list reads several times faster."""
+        instances, so a page of a list reads several times faster. The statement is prepared,
+        and planned once per connection (onyx_site/postgresql/base.py)."""
         owner = _owner_of(user, statement)
         if owner is None:
             return []
-        with connections[self.db].cursor() as cursor:
+        connection = cast(DatabaseWrapper, connections[self.db])
+        with connection.prepared_cursor() as cursor:
             cursor.execute(statement, {**parameters, "owner": owner})
             return cursor.fetchall()
 
