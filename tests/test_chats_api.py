@@ -57,6 +57,53 @@ def test_alice_creates_lists_renames_and_deletes_a_chat(alice: User) -> None:
 
 
 @pytest.mark.django_db
+def test_the_chat_list_pages_pinned_first_then_latest_without_archived_or_bobs(
+    alice: User, bob: User
+) -> None:
+    now = timezone.now()
+    shape = [  # title, pinned, archived, minutes ago
+        ("Crème brûlée", False, False, 5),
+        ("寿司の話", True, False, 50),
+        ("🍕 night", False, True, 1),
+        ("Ünïcode 大", False, False, 10),
+        ("Épinglé 📌", True, False, 2),
+        ("Twenty 二十", False, False, 20),
+        ("Same minute a", False, False, 30),
+        ("Same minute b", False, False, 30),
+    ]
+    for title, pinned, archived, ago in shape:
+        chat = ChatSession.objects.create(
+            owner=alice, title=title, pinned=pinned, archived=archived
+        )
+        ChatSession.objects.filter(pk=chat.pk).update(updated_at=now - timedelta(minutes=ago))
+    ChatSession.objects.create(owner=bob, title="Bob's newest", pinned=True)
+    client, headers = _client(alice)
+    # Pages of 2: the two chats of the same minute fall on two pages.
+    pages = [
+        client.get("/api/chats/", {"page_size": 2, "page": n}, headers=headers)
+        for n in (1, 2, 3, 4)
+    ]
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    assert {page.json()["count"] for page in pages} == {7}
+    listed = [chat["title"] for page in pages for chat in page.json()["results"]]
+    same_minute = sorted(
+        ChatSession.objects.for_user(alice).filter(title__startswith="Same minute"),
+        key=lambda chat: -chat.pk,
+    )
+    assert listed == [
+        "Épinglé 📌",
+        "寿司の話",
+        "Crème brûlée",
+        "Ünïcode 大",
+        "Twenty 二十",
+        *(chat.title for chat in same_minute),
+    ]
+    assert (
+        client.get("/api/chats/", {"page_size": 2, "page": 5}, headers=headers).status_code == 404
+    )
+
+
+@pytest.mark.django_db
 def test_bob_gets_404_for_everything_of_alices(
     alice: User, bob: User, alice_chat: ChatSession
 ) -> None:
