@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts import session_registry, user_cache
 from accounts.models import User
@@ -15,6 +16,9 @@ from accounts.models import User
 SESSION_ID_CLAIM = "sid"
 REFRESH_NOT_VALID = "This refresh token is not valid or has expired. Sign in again."
 ACCESS_NOT_VALID = "This access token is not valid or has expired. Refresh it or sign in again."
+# Access tokens whose signature was checked, by their exact text; a client sends the same one on
+# every request until it expires. Bounded: past this many, the next token starts afresh.
+VALIDATED_TOKENS_KEPT = 4096
 
 
 class SessionEnded(Exception):
@@ -90,7 +94,28 @@ def session_for_access_token(raw_access: str) -> tuple[User, session_registry.Ac
 class SessionBoundJWTAuthentication(JWTAuthentication):
     """SimpleJWT's check of the token, plus: its session must still be alive in Redis. The
     session and the user are read together in one Redis round trip (the user from a cache that
-    any change to it clears), so a request needs no PostgreSQL query to authenticate."""
+    any change to it clears), so a request needs no PostgreSQL query to authenticate.
+
+    The signature of a token is checked once per process: the same text has the same claims,
+    so a token seen before is only checked for expiry again (~30 µs a request less). Whether
+    its session lives is still asked of Redis on every request: logout and revocation still
+    end it at once."""
+
+    _validated: dict[bytes, Token] = {}
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = self._validated.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+                return token
+            except TokenError:
+                self._validated.pop(raw_token, None)  # expired: SimpleJWT says so below
+        token = super().get_validated_token(raw_token)
+        if len(self._validated) >= VALIDATED_TOKENS_KEPT:
+            self._validated.clear()
+        self._validated[raw_token] = token
+        return token
 
     def authenticate(self, request: Request) -> tuple[Any, Token] | None:
         header = self.get_header(request)

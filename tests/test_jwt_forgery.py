@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
+from rest_framework_simplejwt.backends import TokenBackend
 
 from accounts.jwt import ACCESS_NOT_VALID
 from accounts.models import User
@@ -90,3 +91,38 @@ def test_an_expired_access_token_is_refused() -> None:
             "/api/auth/token/refresh/", {"refresh": tokens["refresh"]}, "application/json"
         )
         assert refreshed.status_code == 200  # the session lives on: a new access token
+
+
+def test_a_token_seen_before_is_refused_once_it_expires() -> None:
+    alice = make_user("elodie@example.com")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        tokens = api_tokens(Client(), alice)
+        me = Client().get("/api/auth/me/", headers=bearer(tokens["access"]))
+        assert me.json()["email"] == "elodie@example.com"  # its signature checked, and kept
+        clock.move_to(start + timedelta(minutes=5, seconds=1))
+        _refused_by_api(tokens["access"])
+
+
+def test_a_signature_is_checked_once_and_the_session_on_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice = make_user("alice@example.com")
+    tokens = api_tokens(Client(), alice)
+    decoded: list[object] = []
+    decode = TokenBackend.decode
+
+    def counted(self: TokenBackend, token: Any, verify: bool = True) -> dict[str, Any]:
+        decoded.append(token)
+        return decode(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", counted)
+    api = Client()
+    for _ in range(3):
+        assert api.get("/api/auth/me/", headers=bearer(tokens["access"])).status_code == 200
+    assert len(decoded) == 1
+    logout = api.post("/api/auth/logout/", headers=bearer(tokens["access"]))
+    assert logout.status_code == 204
+    refused = api.get("/api/auth/me/", headers=bearer(tokens["access"]))
+    assert refused.status_code == 401  # the kept signature did not keep the session alive
+    assert len(decoded) == 1
