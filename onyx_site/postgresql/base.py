@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from django.db.backends.postgresql import base, operations
 from django.db.backends.utils import CursorWrapper
+from django.utils.asyncio import async_unsafe
 from psycopg_pool import ConnectionPool
 
 from onyx_site.db_pool import in_doubt
@@ -24,12 +25,40 @@ from onyx_site.db_times import use_fast_timestamps
 _ServerBindingCursor: type[psycopg.Cursor[Any]] = base.ServerBindingCursor  # type: ignore[attr-defined]
 
 
+class _PreparingCursor(_ServerBindingCursor):  # type: ignore[valid-type,misc]
+    """Django's server-binding cursor, whose statements are prepared at their first use on a
+    connection. Preparing is on for the connection only while this cursor runs a statement, so
+    psycopg neither counts nor keeps the text of the ORM's statements (a batch of file passages
+    is a megabyte of SQL)."""
+
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+        connection: psycopg.Connection[Any] = self.connection
+        connection.prepare_threshold = 0
+        try:
+            return super().execute(query, params, **options)
+        except psycopg.errors.FeatureNotSupported:
+            # "cached plan must not change result type": a migration run while this process
+            # was up changed a column this statement returns. Outside a transaction, forget
+            # the connection's prepared statements (psycopg does when it sees DEALLOCATE ALL)
+            # and run it again; in one, the transaction has failed, and its rollback makes
+            # psycopg forget them before the next request.
+            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise
+            connection.execute("DEALLOCATE ALL", prepare=False)
+            return super().execute(query, params, **options)
+        finally:
+            connection.prepare_threshold = None
+
+
 class DatabaseOperations(operations.DatabaseOperations):
-    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:  # type: ignore[override]
         """As Django writes it for its own cursors, for a prepared one too (which keeps no
         text of its own): query logging, and the failures of query-count tests, show it."""
         if isinstance(cursor, _ServerBindingCursor):
-            return self.compose_sql(sql, params)
+            try:
+                return self.compose_sql(sql, params)
+            except psycopg.errors.DataError:
+                return None  # as Django's own does
         return super().last_executed_query(cursor, sql, params)
 
 
@@ -47,36 +76,45 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 pool.check()
                 connection = super().get_new_connection(conn_params)
         use_fast_timestamps(connection, self.timezone)
-        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
-            _prepare_statements(connection)
+        if self._prepares:
+            try:
+                _use_generic_plans(connection)
+            except psycopg.Error:
+                if pool is not None:
+                    pool.putconn(connection)  # not lost to the pool: it checks it, or drops it
+                raise
         return connection
 
+    @property
+    def _prepares(self) -> bool:
+        # DATABASES' OPTIONS "prepare_threshold" leaves preparing to psycopg (None: never), for
+        # a pooler that cannot keep prepared statements (docs/DEPLOY.md).
+        return "prepare_threshold" not in self.settings_dict["OPTIONS"]
+
+    @async_unsafe
     def prepared_cursor(self) -> CursorWrapper:
         """A cursor whose statements are bound on the server and prepared (on this connection,
         at their first use), wrapped as Django wraps its own, so query logging and counting see
         them."""
         self.ensure_connection()
         self.validate_thread_sharing()
+        kind = _PreparingCursor if self._prepares else _ServerBindingCursor
         with self.wrap_database_errors:
-            cursor: Any = _ServerBindingCursor(self.connection)  # django-stubs: a DB-API cursor
+            cursor: Any = kind(self.connection)  # django-stubs: a DB-API cursor
         return self.make_debug_cursor(cursor) if self.queries_logged else self.make_cursor(cursor)
 
 
-def _prepare_statements(connection: psycopg.Connection) -> None:
+def _use_generic_plans(connection: psycopg.Connection) -> None:
     """Once per connection (a pooled one comes back here at every checkout): prepared_cursor()'s
-    statements are prepared at their first use, and get PostgreSQL's generic plan at once instead
-    of being planned anew for each value until PostgreSQL judges that plan good enough (for the
-    chat list, never: one user with thousands of chats skews its estimate). Each such statement
-    is written for the plan it gets, and so are the PL/pgSQL functions Django's connections call
-    (chats_shown_branch, the task engine's deferring). The task engine's own connections
-    (connector_params()) are left as they were.
-
-    Setting DATABASES' OPTIONS "prepare_threshold" leaves it to psycopg; None turns preparing off,
-    for a pooler in transaction mode that cannot keep prepared statements."""
-    if getattr(connection, "_onyx_prepares", False):
+    statements get PostgreSQL's generic plan at once instead of being planned anew for each value
+    until PostgreSQL judges that plan good enough (for the chat list, never: one user with
+    thousands of chats skews its estimate). Each such statement is written for the plan it
+    gets, and so are the PL/pgSQL functions Django's connections call (chats_shown_branch, the
+    task engine's deferring). The task engine's own connections (connector_params()) are left
+    as they were."""
+    if getattr(connection, "_onyx_generic_plans", False):
         return
-    connection.execute("SET plan_cache_mode = force_generic_plan")  # before preparing is on
+    connection.execute("SET plan_cache_mode = force_generic_plan")
     if not connection.autocommit:  # a connection of no pool: Django has not set it up yet
         connection.commit()
-    connection.prepare_threshold = 0
-    connection._onyx_prepares = True  # type: ignore[attr-defined]
+    connection._onyx_generic_plans = True  # type: ignore[attr-defined]
