@@ -155,9 +155,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
     # Waiting longer than this for a free connection is an error (503), not a hang.
     "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
 }
-# Hand-written statements are prepared on each connection (onyx_site/postgresql/base.py); a
-# pooler between here and PostgreSQL that cannot keep prepared statements (PgBouncer before 1.21
-# in transaction mode) needs this off.
+# Hand-written statements are prepared on each connection, with a session setting for their
+# plans (onyx_site/postgresql/base.py); behind a pooler in transaction mode (PgBouncer's), where
+# neither stays with the client, this must be off (docs/DEPLOY.md).
 if not env_flag("DATABASE_PREPARED_STATEMENTS", default=True):
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 
