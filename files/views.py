@@ -16,7 +16,7 @@ from files.downloads import download_response
 from files.models import FileChunk, UserFile
 from files.uploads import UploadTooLarge, check_limit, install_limit
 from onyx_site.confirm_delete import confirm_delete_page
-from onyx_site.row_ids import parse_row_id
+from onyx_site.row_ids import parse_row_id, parse_whole_number
 
 
 def _user(request: HttpRequest) -> User:
@@ -94,7 +94,7 @@ def _checked_upload_page(request: HttpRequest) -> HttpResponse:
 def _cited_passage(request: HttpRequest) -> int | None:
     """The passage a citation points to (?passage=<chunk index>); anything else: none."""
     raw = request.GET.get("passage", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    return parse_whole_number(raw, max_digits=9)
 
 
 @require_http_methods(["GET"])

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 
 from accounts.edge_auth import header, signed_in_user_id
 from onyx_site.outages import UNAVAILABLE_MESSAGE, is_outage
+from onyx_site.row_ids import parse_whole_number
 from onyx_site.security_headers import page_security_headers
 
 ASGIApp = Any
@@ -117,8 +118,8 @@ class RequestBodyLimit:
                 raise
             await refuse(scope, send, UNAVAILABLE)
             return
-        # ASCII digits only: "²".isdigit() is true too, and int() refuses it.
-        if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
+        size = parse_whole_number(declared)
+        if size is None or size > limit:
             await refuse(scope, send, refusal)
             return
         received = 0

@@ -9,6 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+from onyx_site.row_ids import parse_whole_number
+
 
 def query_int(request: Request, name: str, *, default: int, minimum: int, maximum: int) -> int:
     """The query parameter `name` as a whole number from `minimum` to `maximum`, or `default`
@@ -16,10 +18,9 @@ def query_int(request: Request, name: str, *, default: int, minimum: int, maximu
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum)):
-        value = int(raw)
-        if minimum <= value <= maximum:
-            return value
+    value = parse_whole_number(raw, max_digits=len(str(maximum)))
+    if value is not None and minimum <= value <= maximum:
+        return value
     raise ValidationError({name: [f"Give a whole number from {minimum} to {maximum}."]})
 
 
