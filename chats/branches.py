@@ -90,12 +90,15 @@ class MessageRow:
 # user's chat or a wrong cursor costs no second trip.
 # Each row: whether the cursor's message was found, then a row of the function
 # chats_shown_branch() (migration 0009, whose plan PostgreSQL keeps for the connection): the
-# fields of MessageRow and the sibling ids, all NULL for an empty page.
+# fields of MessageRow and the sibling ids, all NULL for an empty page. The cursor's message is
+# found by its id alone (`OFFSET 0` keeps PostgreSQL from merging that lookup into the join): a
+# plan made for the average chat otherwise read every message of the chat to find it.
 _CHAT_BRANCH_PAGE = f"""
 SELECT b.id IS NOT NULL, page.*
 FROM {ChatSession._meta.db_table} AS c
-LEFT JOIN {_MESSAGES} AS b
-    ON b.id = %(before)s::bigint AND b.chat_id = c.id AND b.owner_id = %(owner)s
+LEFT JOIN LATERAL (
+    SELECT id, chat_id, owner_id, parent_id FROM {_MESSAGES} WHERE id = %(before)s::bigint OFFSET 0
+) AS b ON b.chat_id = c.id AND b.owner_id = %(owner)s
 LEFT JOIN LATERAL chats_shown_branch(
     %(owner)s, c.id,
     CASE WHEN %(before)s::bigint IS NULL THEN c.active_leaf_id ELSE b.parent_id END,

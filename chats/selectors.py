@@ -37,11 +37,16 @@ _ATTACHED_FILE_FIELDS = ("id", "name", "kind", "size", "status")
 _CHAT_FILES = ChatSession._meta.get_field("files")
 _FILES_OF_CHATS = _CHAT_FILES.remote_field.through._meta.db_table  # type: ignore[union-attr]
 _FILE_AS_JSON = ", ".join(f"'{name}', f.{name}" for name in _ATTACHED_FILE_FIELDS)
-# The files attached to the chat `c`, as JSON in the shape attach_chat_files() sets.
+# The files attached to the chat `c`, as JSON in the shape attach_chat_files() sets. Each file is
+# found by its id (`OFFSET 0` keeps that lookup a subquery PostgreSQL cannot merge into a join):
+# as a join, a plan made for the average owner read all of a user's files for every chat.
 _ATTACHED_FILES_OF_C = f"""COALESCE((
         SELECT jsonb_agg(jsonb_build_object({_FILE_AS_JSON}) ORDER BY f.id)
         FROM {_FILES_OF_CHATS} AS cf
-        JOIN {UserFile._meta.db_table} AS f ON f.id = cf.{_CHAT_FILES.m2m_reverse_name()}
+        CROSS JOIN LATERAL (
+            SELECT {", ".join(_ATTACHED_FILE_FIELDS)}, owner_id FROM {UserFile._meta.db_table}
+            WHERE id = cf.{_CHAT_FILES.m2m_reverse_name()} OFFSET 0
+        ) AS f
         WHERE cf.{_CHAT_FILES.m2m_column_name()} = c.id AND f.owner_id = c.owner_id
     ), '[]')"""  # noqa: S608  (names are ours; values go in as parameters, here and below)
 
@@ -79,11 +84,12 @@ FROM (
 ) AS c
 ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC
 """  # noqa: S608
-# The attached files of the chats %(ids)s of the owner.
+# The attached files of the chats %(ids)s of the owner, each chat found by its id (as above).
 _FILES_OF_THESE_CHATS = f"""
 SELECT c.id, {_ATTACHED_FILES_OF_C}
-FROM {_CHATS} AS c
-WHERE c.owner_id = %(owner)s AND c.id = ANY(%(ids)s)
+FROM unnest(%(ids)s::bigint[]) AS wanted(id)
+CROSS JOIN LATERAL (SELECT id, owner_id FROM {_CHATS} WHERE id = wanted.id OFFSET 0) AS c
+WHERE c.owner_id = %(owner)s
 """  # noqa: S608
 
 
