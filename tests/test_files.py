@@ -376,3 +376,58 @@ def test_a_decompression_bomb_fails_with_a_reason_and_reading_goes_on(
     # Only that reading process ended: the next file, under the same limit, is read as usual.
     after = _uploaded_and_read(client, headers, "danach.pdf", pdf_bytes(FACT))
     assert after["status"] == "ready"
+
+
+def _many_files(owner: User, count: int) -> list[UserFile]:
+    return UserFile.objects.bulk_create(
+        UserFile(
+            owner=owner,
+            name=f"Notes n°{n:03d} — 議事録 📝.txt",
+            storage_name=f"test/{owner.pk}-{n}",
+            size=10,
+            kind="text",
+            content_type="text/plain",
+            sha256=f"{n:064d}",
+            status=UserFile.Status.READY,
+        )
+        for n in range(count)
+    )
+
+
+def test_the_files_page_lists_fifty_files_a_page_newest_first(alice: User, bob: User) -> None:
+    mine = _many_files(alice, 53)
+    _many_files(bob, 3)
+    browser = sign_in(alice)
+    first = browser.get("/files/").content.decode()
+    # Made in one statement, so they share a time: the newest are the last made.
+    assert first.count('class="file-row"') == 50
+    assert "Notes n°052 — 議事録 📝.txt" in first
+    assert "Notes n°002 — 議事録 📝.txt" not in first
+    assert "Page 1 of 2 · 53 files" in first
+    assert 'href="?page=2" rel="next"' in first
+    assert 'data-newest-first-page="true"' in first
+    second = browser.get("/files/?page=2").content.decode()
+    assert [f'data-file-id="{f.pk}"' in second for f in mine[:3]] == [True] * 3
+    assert second.count('class="file-row"') == 3
+    assert 'href="?page=1" rel="prev"' in second
+    assert 'data-newest-first-page="false"' in second
+    # Bob's files are on no page of Alice's.
+    assert UserFile.objects.for_user(bob).count() == 3
+    assert "test/" not in first + second
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("abc", 1), ("²", 1), ("-1", 2), ("999", 2)])
+def test_a_page_of_files_that_does_not_exist_shows_the_first_or_last(
+    alice: User, asked: str, shown: int
+) -> None:
+    _many_files(alice, 51)
+    response = sign_in(alice).get("/files/", {"page": asked})
+    assert response.status_code == 200
+    assert f"Page {shown} of 2 · 51 files" in response.content.decode()
+
+
+def test_a_few_files_show_no_pages(alice: User) -> None:
+    _many_files(alice, 3)
+    page = sign_in(alice).get("/files/").content.decode()
+    assert page.count('class="file-row"') == 3
+    assert 'data-testid="file-pages"' not in page

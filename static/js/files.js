@@ -23,7 +23,7 @@ function upsertRow(html, { arrived = false } = {}) {
   const existing = list.querySelector(`[data-file-id="${row.dataset.fileId}"]`);
   if (existing) {
     existing.replaceWith(row);
-  } else {
+  } else if (list.dataset.newestFirstPage === "true") {  // a new file belongs on the first page
     if (arrived) row.classList.add("arrived");
     list.prepend(row);
   }
