@@ -14,7 +14,7 @@ from django.db import connection
 from accounts.models import User
 from chats import branches, selectors
 from chats.models import ChatMessage, ChatSession
-from files.models import UserFile
+from tests.factories import many_files
 
 LONG_CHAT = 400
 CHATS = 300
@@ -37,22 +37,6 @@ def _read_by(call: object) -> int:
     assert callable(call)
     call()
     return _rows_read() - before
-
-
-def _files(owner: User, count: int, prefix: str) -> list[UserFile]:
-    return UserFile.objects.bulk_create(
-        UserFile(
-            owner=owner,
-            name=f"{prefix} café 資料 {n} 📄.txt",
-            storage_name=f"test/{prefix}-{owner.pk}-{n}",
-            size=1,
-            kind="text",
-            content_type="text/plain",
-            sha256=f"{n:064d}",
-            status=UserFile.Status.READY if n % 3 else UserFile.Status.PROCESSING,
-        )
-        for n in range(count)
-    )
 
 
 def _chain(chat: ChatSession, count: int) -> None:
@@ -82,12 +66,12 @@ def heavy(db: None) -> User:
     for other in others:
         for title in ("Petit chat ☕", "小さい 🍵"):
             _chain(ChatSession.objects.create(owner=other, title=title), 2)
-        _files(other, 2, "light")
+        many_files(other, 2, name="light café 資料 {n} 📄.txt")
     user = User.objects.create(email="heavy@example.com", password="!")
     chats = ChatSession.objects.bulk_create(
         ChatSession(owner=user, title=f"Chat {n} — ünïcode 漢字 ✨") for n in range(CHATS)
     )
-    files = _files(user, FILES, "heavy")
+    files = many_files(user, FILES, name="heavy café 資料 {n} 📄.txt")
     for chat in chats:
         chat.files.add(*files[chat.pk % 7 : chat.pk % 7 + 2])
     _chain(ChatSession.objects.create(owner=user, title="Long 長い 📜"), LONG_CHAT)
