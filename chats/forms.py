@@ -52,8 +52,14 @@ class ChatFlagForm(forms.Form):
     )
 
 
+# The chooser lists the files a chat is attached to and the newest others, this many in all: a
+# checkbox for each of 3,000 files took 0.4 s of every chat page.
+CHOOSER_FILES = 50
+
+
 class ChatFilesForm(forms.Form):
-    """Which of the owner's files a chat answers from; none chosen means all of them."""
+    """Which of the owner's files a chat answers from; none chosen means all of them. Any of
+    them can be chosen; the chooser lists those of listed_for_chooser()."""
 
     use_files = forms.ModelMultipleChoiceField(
         queryset=UserFile.objects.for_user(None),
@@ -63,9 +69,28 @@ class ChatFilesForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._user = user
+        self.listed: list[UserFile] = []
+        self.unlisted = 0
+        self._field.queryset = UserFile.objects.for_user(user).order_by("name")
+
+    @property
+    def _field(self) -> "forms.ModelMultipleChoiceField[UserFile]":
         field = self.fields["use_files"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = UserFile.objects.for_user(user).order_by("name")
+        return field
+
+    def list_for_chooser(self, attached: list[UserFile]) -> None:
+        """Offer `attached` (all of them, ticked) and the newest of the user's other files, by
+        name, up to CHOOSER_FILES; `unlisted` is how many are left out."""
+        owned = UserFile.objects.for_user(self._user)
+        newest = owned.exclude(pk__in=[file.pk for file in attached]).order_by(
+            "-created_at", "-pk"
+        )[: max(CHOOSER_FILES - len(attached), 0)]
+        self.listed = sorted([*attached, *newest], key=lambda file: (file.name, file.pk))
+        self.unlisted = owned.count() - len(self.listed) if len(self.listed) >= CHOOSER_FILES else 0
+        self._field.widget.choices = [(file.pk, file.name) for file in self.listed]
+        self.initial["use_files"] = attached
 
 
 class ChatModelForm(forms.Form):

@@ -106,6 +106,12 @@ def _attached_files(user: User, chat: ChatSession) -> list[UserFile]:
     return list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
 
 
+def _files_chooser(user: User, attached: list[UserFile]) -> ChatFilesForm:
+    form = ChatFilesForm(user=user)
+    form.list_for_chooser(attached)
+    return form
+
+
 def _settings_form(chat: ChatSession, offered: list[catalogue.OfferedModel]) -> ChatModelForm:
     return ChatModelForm(
         offered=offered,
@@ -144,7 +150,7 @@ def _detail_context(
         "model_choice": model_choice,
         "settings_form": _settings_form(chat, model_choice.offered),
         "attached_files": attached,
-        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
+        "files_form": _files_chooser(user, attached),
     }
 
 
@@ -188,7 +194,7 @@ def attachments_fragment(request: HttpRequest, chat_id: int) -> HttpResponse:
     context = {
         "chat": chat,
         "attached_files": attached,
-        "files_form": ChatFilesForm(user=user, initial={"use_files": attached}),
+        "files_form": _files_chooser(user, attached),
     }
     return render(request, "chats/_attachments.html", context)
 

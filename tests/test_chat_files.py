@@ -12,11 +12,12 @@ from django.test import Client
 
 from accounts.models import User
 from chats import selectors, services
+from chats.forms import CHOOSER_FILES
 from chats.models import ChatSession
 from files.models import UserFile
 from onyx_site import live_state
 from tests.conftest import api_tokens, bearer
-from tests.factories import make_file
+from tests.factories import make_file, many_files
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +162,38 @@ def test_files_attached_at_the_same_moment_all_stay(
     if not first_attached.is_set():  # attaching read nothing first: the other one comes now
         attach_first_elsewhere()
     assert sorted(_attached(alice_chat)) == ["first — 一.txt", "second — 二.txt"]
+
+
+def _chooser(page: str) -> str:
+    return page.split('class="chat-files"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_chooser_lists_the_attached_files_and_the_newest_others(
+    alice: User, alice_client: Client, alice_chat: ChatSession, bob: User
+) -> None:
+    files = many_files(alice, CHOOSER_FILES + 10, name="Rapport n°{n:02d} 報告 📊.txt")
+    oldest_two = files[:2]
+    services.update_chat(chat=alice_chat, files=oldest_two)
+    chooser = _chooser(alice_client.get(f"/chats/{alice_chat.pk}/").content.decode())
+    listed = [f for f in files if f'value="{f.pk}"' in chooser]
+    # Made in one statement, so they share a time: the newest are the last made.
+    assert listed == [*oldest_two, *files[-(CHOOSER_FILES - 2) :]]
+    assert chooser.count("checked") == 2
+    assert "Your 10 older files are not listed here." in chooser
+    # An unlisted file of hers can still be chosen; one of Bob's cannot.
+    unlisted = files[5]
+    response = alice_client.post(f"/chats/{alice_chat.pk}/files/", {"use_files": [unlisted.pk]})
+    assert response.status_code == 302
+    assert _attached(alice_chat) == [unlisted.name]
+    [bobs] = many_files(bob, 1, name="Bob 秘密.txt")
+    alice_client.post(f"/chats/{alice_chat.pk}/files/", {"use_files": [bobs.pk]})
+    assert _attached(alice_chat) == [unlisted.name]
+
+
+def test_a_few_files_are_all_listed(
+    alice: User, alice_client: Client, alice_chat: ChatSession
+) -> None:
+    files = many_files(alice, 3, name="Menu {n} café ☕.txt")
+    chooser = _chooser(alice_client.get(f"/chats/{alice_chat.pk}/attachments/").content.decode())
+    assert [f'value="{f.pk}"' in chooser for f in files] == [True] * 3
+    assert 'data-testid="files-unlisted"' not in chooser
