@@ -3,74 +3,32 @@
 A finished message's bubble (templates/chats/_message.html) changes only with what the template
 reads from it, so its HTML is kept under a key made of exactly those values: a bubble is rendered
 again when its feedback, versions, citations or anything else shown changes, and never served
-stale. Its forms' CSRF token, the one per-request part, is rendered as a random placeholder and
-put in on the way out. A reply still being written, or a bubble showing a refused edit, is
-rendered each time. Kept in memory, per process: a lookup costs less than a Redis round trip,
-and a process that has not seen a bubble renders it as it did before. A deleted message's bubble
-can no longer be asked for, but its text stays in memory until newer bubbles push it out. The
-template may read nothing from the page's context but the message, the CSRF token and the
-refused edit (test_bubbles.py checks it): a kept bubble is rendered without the rest.
+stale. Its forms' CSRF token is put in on the way out, and it is kept in memory, per process
+(onyx_site/kept_html.py). A reply still being written, or a bubble showing a refused edit, is
+rendered each time. A deleted message's bubble can no longer be asked for, but its text stays
+in memory until newer bubbles push it out. The template may read nothing from the page's context
+but the message, the CSRF token and the refused edit (test_bubbles.py checks it): a kept bubble
+is rendered without the rest.
 """
 
 import json
-import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
-from django.template import Context
-from django.template.defaulttags import CsrfTokenNode
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
 from chats.branches import Shown
+from onyx_site.kept_html import PLACEHOLDER_TOKEN, KeptHtml, with_csrf_token
 
 # What the kept bubbles may hold in all, in characters: their HTML and their keys' text and
 # citations. 4 MB of plain text, up to 16 MB of emoji (CPython's widest strings).
 KEPT_CHARACTERS = 4_000_000
 
-# A token no message can contain: the page's text is escaped or sanitised, and nobody can
-# guess 128 random bits, so replacing it touches only the forms' hidden inputs.
-_PLACEHOLDER_TOKEN = f"bubble-csrf-{secrets.token_hex(16)}"
-_PLACEHOLDER_INPUT = str(CsrfTokenNode().render(Context({"csrf_token": _PLACEHOLDER_TOKEN})))
-
 _TEMPLATE = "chats/_message.html"
 
-
-class _KeptBubbles:
-    """Least recently used bubbles, bounded by their size; a lock, as sync views share a
-    process's threads."""
-
-    def __init__(self, max_characters: int) -> None:
-        self._max = max_characters
-        self._size = 0
-        self._html: OrderedDict[Hashable, tuple[str, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> str | None:
-        with self._lock:
-            kept = self._html.get(key)
-            if kept is None:
-                return None
-            self._html.move_to_end(key)
-            return kept[0]
-
-    def put(self, key: Hashable, html: str, size: int) -> None:
-        if size > self._max:
-            return
-        with self._lock:
-            if key in self._html:
-                return
-            self._html[key] = (html, size)
-            self._size += size
-            while self._size > self._max:
-                _, (_, dropped) = self._html.popitem(last=False)
-                self._size -= dropped
-
-
-_kept = _KeptBubbles(KEPT_CHARACTERS)
+_kept = KeptHtml(KEPT_CHARACTERS)
 
 
 # Every attribute of a message that _message.html (with what it includes) reads, but its
@@ -99,9 +57,6 @@ def render_bubbles(
 ) -> SafeString:
     """The bubbles of `messages`, as `{% include "chats/_message.html" %}` for each would write
     them, with `csrf_token` in their forms (none without one)."""
-    token_input = (
-        str(CsrfTokenNode().render(Context({"csrf_token": csrf_token}))) if csrf_token else ""
-    )
     refused_id = getattr(edit_refused, "message_id", None)
     parts = []
     for message in messages:
@@ -112,7 +67,7 @@ def render_bubbles(
         key = bubble_key(message)
         html = _kept.get(key)
         if html is None:
-            html = _render(message, {"csrf_token": _PLACEHOLDER_TOKEN, "edit_refused": None})
+            html = _render(message, {"csrf_token": PLACEHOLDER_TOKEN, "edit_refused": None})
             _kept.put(key, html, size=len(html) + len(message.content) + len(key[-1]))
-        parts.append(html.replace(_PLACEHOLDER_INPUT, token_input))
-    return mark_safe("".join(parts))  # noqa: S308  (each part is the template's escaped output)
+        parts.append(html)
+    return mark_safe(with_csrf_token("".join(parts), csrf_token))  # noqa: S308  (each part is the template's escaped output)

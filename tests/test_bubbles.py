@@ -13,6 +13,7 @@ from chats.branches import shown_branch
 from chats.models import ChatMessage, ChatSession
 from chats.views import EditRefused
 from files.models import UserFile
+from onyx_site.kept_html import KeptHtml
 from tests.factories import add_message, make_file
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +143,7 @@ def test_a_changed_bubble_is_rendered_again(
 def test_a_page_renders_a_finished_bubble_once(
     alice: User, varied_chat: ChatSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bubbles, "_kept", bubbles._KeptBubbles(bubbles.KEPT_CHARACTERS))
+    monkeypatch.setattr(bubbles, "_kept", KeptHtml(bubbles.KEPT_CHARACTERS))
     rendered: list[int] = []
     render = bubbles._render
 
@@ -161,7 +162,7 @@ def test_a_page_renders_a_finished_bubble_once(
 
 
 def test_the_least_recently_used_bubbles_go_first_when_full() -> None:
-    kept = bubbles._KeptBubbles(max_characters=10)
+    kept = KeptHtml(max_characters=10)
     kept.put("a", "aaaa", size=4)
     kept.put("b", "bbbb", size=4)
     assert kept.get("a") == "aaaa"  # now b is the least recently used
