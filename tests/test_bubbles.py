@@ -15,6 +15,7 @@ from chats.views import EditRefused
 from files.models import UserFile
 from onyx_site.kept_html import KeptHtml
 from tests.factories import add_message, make_file
+from tests.template_reads import NamesRead, Reads
 
 pytestmark = pytest.mark.django_db
 
@@ -173,48 +174,6 @@ def test_the_least_recently_used_bubbles_go_first_when_full() -> None:
     assert kept.get("a") == "aaaa"
 
 
-class _Reads:
-    """A message that notes which of its attributes are read."""
-
-    def __init__(self, message: ChatMessage, read: set[str]) -> None:
-        self._message = message
-        self._read = read
-
-    def __getattr__(self, name: str) -> Any:
-        self._read.add(name)
-        return getattr(self._message, name)
-
-
-class _NamesRead(Context):
-    """A template context that notes every name looked up in it."""
-
-    def __init__(self, values: dict[str, Any], read: set[str]) -> None:
-        super().__init__(values)
-        self.names_read = read
-
-    def __getitem__(self, key: Any) -> Any:
-        self.names_read.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: Any, otherwise: Any = None) -> Any:
-        self.names_read.add(key)
-        return super().get(key, otherwise)
-
-    def __contains__(self, key: Any) -> bool:
-        self.names_read.add(key)
-        return super().__contains__(key)
-
-    def flatten(self) -> dict[Any, Any]:
-        self.names_read.add("* every name (flatten)")
-        return super().flatten()
-
-    def __getattr__(self, name: str) -> Any:
-        # Only for attributes a Context lacks, as {% url %} asks for `context.request`.
-        if not name.startswith("__"):
-            self.names_read.add(f".{name}")
-        raise AttributeError(name)
-
-
 # Names the bubble templates set for themselves ({% for %}, {% with %}, {% include … with %}),
 # and those every template context has.
 _TEMPLATE_OWN_NAMES = {"forloop", "cite", "versions", "refused", "True", "False", "None"}
@@ -228,9 +187,9 @@ def test_the_key_holds_everything_the_template_reads(alice: User, varied_chat: C
     names: set[str] = set()
     messages = _shown(alice, varied_chat)
     refused = EditRefused(message_id=messages[0].pk, content="x", error="y")
-    context = _NamesRead(
+    context = NamesRead(
         {
-            "history": [_Reads(m, attributes) for m in messages],
+            "history": [Reads(m, attributes) for m in messages],
             "csrf_token": TOKEN,
             "edit_refused": refused,
         },

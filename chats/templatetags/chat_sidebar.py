@@ -3,9 +3,11 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from accounts.models import User
-from chats import selectors
+from chats import selectors, sidebar_items
+from chats.models import ChatSession
 from onyx_site.time_zones import reader_time_zone
 
 register = template.Library()
@@ -32,3 +34,16 @@ def chat_sidebar(context: template.Context, *, active: int | None = None) -> dic
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
     }
+
+
+@register.simple_tag(takes_context=True)
+def chat_items(
+    context: template.Context, chats: list[ChatSession], *, active: int | None
+) -> SafeString:
+    request = context.get("request")
+    return sidebar_items.render_chat_items(
+        chats,
+        active=active,
+        csrf_token=context.get("csrf_token"),
+        path=request.get_full_path() if request is not None else "",
+    )
