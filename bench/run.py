@@ -247,6 +247,27 @@ def http_figures(stack: Stack, data: dict, seconds: float) -> list[Figure]:  # t
             smalls.append(per_request_ms(small_url, headers))
         big, small = mean(bigs), mean(smalls)
         figures.append(Figure(name, f"{big:.2f} ms", f"{small:.2f} ms (10)", big / small, target))
+
+    # What a user's amount of data costs a page: the same 10-message chat page and the files
+    # page, for a user with 4,000 chats and 3,000 files against one with 3 chats and 50 files.
+    heavy_cookie = {"Cookie": session_cookie(base, data["users"]["heavy"], password)}
+    light_cookie = {"Cookie": cookie}
+    for name, heavy_url, light_url in (
+        (
+            "chat page, 4,000 chats and 3,000 files vs 3 and 50",
+            f"{base}/chats/{data['heavy_chat']}/",
+            f"{base}/chats/{data['chats']['10']}/",
+        ),
+        ("files page /files/, 3,000 files vs 50", f"{base}/files/", f"{base}/files/"),
+    ):
+        wrk(heavy_url, headers=heavy_cookie, seconds=1)
+        wrk(light_url, headers=light_cookie, seconds=1)
+        heavies, lights = [], []
+        for _ in range(2):
+            heavies.append(per_request_ms(heavy_url, heavy_cookie))
+            lights.append(per_request_ms(light_url, light_cookie))
+        heavy, light = mean(heavies), mean(lights)
+        figures.append(Figure(name, f"{heavy:.2f} ms", f"{light:.2f} ms", heavy / light, "≤ 1.3×"))
     return figures
 
 

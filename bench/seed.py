@@ -15,6 +15,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from chats.models import ChatMessage, ChatSession  # noqa: E402
+from files.models import UserFile  # noqa: E402
 
 PASSWORD = "bench password 123 long enough"
 
@@ -51,6 +52,22 @@ def _chat_with_messages(owner: User, count: int) -> ChatSession:
     return chat
 
 
+def _files(owner: User, count: int) -> list[UserFile]:
+    return UserFile.objects.bulk_create(
+        UserFile(
+            owner=owner,
+            name=f"Rapport n°{n} 報告 📊.txt",
+            storage_name=f"bench/{owner.pk}/{n}",
+            size=100,
+            kind="text",
+            content_type="text/plain",
+            sha256=f"{n:064d}",
+            status=UserFile.Status.READY,
+        )
+        for n in range(count)
+    )
+
+
 def main() -> None:
     few = _user("few@bench.example")  # 20 chats
     many = _user("many@bench.example")  # 200 chats
@@ -59,10 +76,26 @@ def main() -> None:
         ChatSession.objects.create(owner=few, title=f"Chat {n} ☕")
     for n in range(200):
         ChatSession.objects.create(owner=many, title=f"Chat {n} ☕")
+    # A year of heavy use (4,000 chats, 3,000 files), against the reader's 3 chats and 50
+    # files; each has a chat of 10 messages answering from 2 of its files.
+    heavy = _user("heavy@bench.example")
+    ChatSession.objects.bulk_create(
+        ChatSession(owner=heavy, title=f"Chat {n} ☕", pinned=n % 500 == 0) for n in range(4_000)
+    )
+    reader_chats = {count: _chat_with_messages(reader, count).pk for count in (10, 50, 10_000)}
+    heavy_chat = _chat_with_messages(heavy, 10).pk
+    for owner, count, chat in ((reader, 50, reader_chats[10]), (heavy, 3_000, heavy_chat)):
+        ChatSession.objects.get(pk=chat).files.set(_files(owner, count)[:2])
     ids = {
         "password": PASSWORD,
-        "users": {"few": few.email, "many": many.email, "reader": reader.email},
-        "chats": {str(count): _chat_with_messages(reader, count).pk for count in (10, 50, 10_000)},
+        "users": {
+            "few": few.email,
+            "many": many.email,
+            "reader": reader.email,
+            "heavy": heavy.email,
+        },
+        "chats": {str(count): pk for count, pk in reader_chats.items()},
+        "heavy_chat": heavy_chat,
     }
     # Statistics and the visibility map up to date now, so autovacuum does not wake up on these
     # fresh rows in the middle of a measurement (as on any table that has been live a while).
