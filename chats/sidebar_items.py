@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from chats.models import ChatSession
+from chats.selectors import SidebarChat
 from onyx_site.kept_html import PLACEHOLDER_TOKEN, KeptHtml, with_csrf_token
 
 # About 1.5 KB a row: a few thousand rows, the sidebars of the users a process serves.
@@ -37,12 +38,16 @@ class _PlaceholderRequest:
         return _PLACEHOLDER_PATH
 
 
-def item_key(chat: ChatSession, active: int | None) -> tuple[Any, ...]:
+def item_key(chat: ChatSession | SidebarChat, active: int | None) -> tuple[Any, ...]:
     return (chat.pk, chat.title, chat.pinned, chat.archived, chat.pk == active)
 
 
 def render_chat_items(
-    chats: Iterable[ChatSession], *, active: int | None, csrf_token: str | None, path: str
+    chats: Iterable[ChatSession | SidebarChat],
+    *,
+    active: int | None,
+    csrf_token: str | None,
+    path: str,
 ) -> SafeString:
     """The rows of `chats`, as `{% include "chats/_chat_item.html" %}` for each would write them
     on the page at `path`, with `csrf_token` in their forms."""

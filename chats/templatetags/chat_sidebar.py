@@ -7,7 +7,6 @@ from django.utils.safestring import SafeString
 
 from accounts.models import User
 from chats import selectors, sidebar_items
-from chats.models import ChatSession
 from onyx_site.time_zones import reader_time_zone
 
 register = template.Library()
@@ -38,7 +37,7 @@ def chat_sidebar(context: template.Context, *, active: int | None = None) -> dic
 
 @register.simple_tag(takes_context=True)
 def chat_items(
-    context: template.Context, chats: list[ChatSession], *, active: int | None
+    context: template.Context, chats: list[selectors.SidebarChat], *, active: int | None
 ) -> SafeString:
     request = context.get("request")
     return sidebar_items.render_chat_items(
