@@ -19,6 +19,7 @@ from files import selectors as file_selectors
 from files.models import UserFile
 from files.passages import Passage
 from onyx_site import live_state
+from onyx_site.db_times import api_time_sql
 from onyx_site.ownership import columns_of
 
 # How much of the conversation a reply sees: the most recent messages, newest last.
@@ -51,18 +52,6 @@ _ATTACHED_FILES_OF_C = f"""COALESCE((
     ), '[]')"""  # noqa: S608  (names are ours; values go in as parameters, here and below)
 
 
-def _as_api_time(column: str) -> str:
-    """SQL writing a timestamptz as the API does (chats.serializers._datetime: ISO 8601 in UTC
-    with "Z", microseconds only when there are some), so a list of 100 chats does not read 200
-    times into Python objects only to write them back as text."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || CASE """
-        f"WHEN mod(EXTRACT(MICROSECONDS FROM {column})::bigint, 1000000) = 0 THEN '' "
-        f"ELSE to_char({utc}, '.US') END || 'Z'"
-    )
-
-
 # A page of the user's chats that are not archived, pinned first, then by latest activity; each
 # row with `total_rows` (how many chats the list has in all) and its attached files: a page and
 # its total in one statement, and its SQL built once instead of by the ORM on every request. The
@@ -72,7 +61,7 @@ def _as_api_time(column: str) -> str:
 _CHATS = ChatSession._meta.db_table
 _CHAT_PAGE = f"""
 SELECT c.id, c.title, c.pinned, c.archived, c.model, c.system_prompt, c.active_leaf_id,
-    {_as_api_time("c.created_at")}, {_as_api_time("c.updated_at")}, {_ATTACHED_FILES_OF_C},
+    {api_time_sql("c.created_at")}, {api_time_sql("c.updated_at")}, {_ATTACHED_FILES_OF_C},
     (SELECT count(*) FROM {_CHATS} AS a WHERE a.owner_id = %(owner)s AND NOT a.archived)
 FROM (
     SELECT p.id, p.owner_id, p.title, p.pinned, p.archived, p.model, p.system_prompt,

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from accounts.api import MeSerializer
 from accounts.models import User
 from chats import branches, selectors
-from chats.models import ChatSession
+from chats.models import ChatMessage, ChatSession
 from chats.serializers import ChatMessageSerializer, ChatSessionSerializer
 from tests.conftest import make_user
 from tests.factories import add_message, make_chat, make_file
@@ -118,3 +118,24 @@ def test_the_chat_list_writes_times_as_drf_does_whatever_their_microseconds(alic
         assert written[f"Zeit {n} — 時間"] == (expected, expected)
     assert written["Zeit 0 — 時間"][0] == "2026-11-27T17:01:02Z"
     assert written["Zeit 3 — 時間"][0] == "2000-01-01T04:00:00.120000Z"
+
+
+@pytest.mark.django_db
+def test_the_message_list_writes_times_as_drf_does_whatever_their_microseconds(
+    alice: User,
+) -> None:
+    times = [
+        datetime(2026, 11, 27, 17, 1, 2, tzinfo=UTC),
+        datetime(2026, 11, 27, 17, 1, 2, 500, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 0, 0, 120000, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    chat = make_chat(owner=alice)
+    for n, moment in enumerate(times):
+        message = add_message(chat, "user", f"Zeit {n} — 時間 ⏰")
+        ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    listed = branches.chat_branch_rows(alice, chat_id=chat.pk, limit=10).messages
+    field = serializers.DateTimeField()
+    assert [m.created_at for m in reversed(listed)] == [
+        field.to_representation(moment.astimezone(UTC)) for moment in times
+    ]
+    assert listed[0].created_at == "2000-01-01T04:00:00.120000Z"
