@@ -8,6 +8,7 @@ from accounts.models import User
 from chats.catalogue import OfferedModel
 from chats.models import MAX_SYSTEM_PROMPT_CHARS
 from chats.serializers import MAX_MESSAGE_CHARS, MAX_TITLE_CHARS
+from files import selectors as file_selectors
 from files.models import UserFile
 
 
@@ -52,11 +53,6 @@ class ChatFlagForm(forms.Form):
     )
 
 
-# The chooser lists the files a chat is attached to and the newest others, this many in all: a
-# checkbox for each of 3,000 files took 0.4 s of every chat page.
-CHOOSER_FILES = 50
-
-
 class ChatFilesForm(forms.Form):
     """Which of the owner's files a chat answers from; none chosen means all of them. Any of
     them can be chosen; the chooser lists those of list_for_chooser(), with a checkbox each
@@ -79,14 +75,9 @@ class ChatFilesForm(forms.Form):
         field.queryset = UserFile.objects.for_user(user).order_by("name")
 
     def list_for_chooser(self, attached: list[UserFile]) -> None:
-        """Offer `attached` (all of them, ticked) and the newest of the user's other files, by
-        name, up to CHOOSER_FILES; `unlisted` is how many are left out."""
-        owned = UserFile.objects.for_user(self._user)
-        newest = owned.exclude(pk__in=[file.pk for file in attached]).order_by(
-            "-created_at", "-pk"
-        )[: max(CHOOSER_FILES - len(attached), 0)]
-        self.listed = sorted([*attached, *newest], key=lambda file: (file.name, file.pk))
-        self.unlisted = owned.count() - len(self.listed) if len(self.listed) >= CHOOSER_FILES else 0
+        """Offer `attached` (all of them, ticked) and the newest of the user's other files
+        (files.selectors.files_for_chooser())."""
+        self.listed, self.unlisted = file_selectors.files_for_chooser(self._user, attached)
         self.ticked = {file.pk for file in attached}
 
 

@@ -45,3 +45,21 @@ class FileScope:
 
     ready: int  # files an answer can use
     not_ready: list[str]  # names of files still waiting or being read
+
+
+# The files chooser of a chat lists the files attached to it and the newest others, this many in
+# all: a checkbox for each of 3,000 files took 0.4 s of every chat page.
+CHOOSER_FILES = 50
+
+
+def files_for_chooser(user: User, attached: list[UserFile]) -> tuple[list[UserFile], int]:
+    """`attached` and the newest of the user's other files, up to CHOOSER_FILES, by name; and
+    how many of the user's files are left out."""
+    owned = UserFile.objects.for_user(user)
+    room = max(CHOOSER_FILES - len(attached), 0)
+    newest = owned.exclude(pk__in=[file.pk for file in attached]).order_by("-created_at", "-pk")
+    listed = sorted(
+        [*attached, *newest[:room]], key=lambda file: (file.name.casefold(), file.name, file.pk)
+    )
+    left_out = max(owned.count() - len(listed), 0) if len(listed) >= CHOOSER_FILES else 0
+    return listed, left_out

@@ -12,9 +12,9 @@ from django.test import Client
 
 from accounts.models import User
 from chats import selectors, services
-from chats.forms import CHOOSER_FILES
 from chats.models import ChatSession
 from files.models import UserFile
+from files.selectors import CHOOSER_FILES
 from onyx_site import live_state
 from tests.conftest import api_tokens, bearer
 from tests.factories import make_file, many_files
@@ -176,7 +176,7 @@ def test_the_chooser_lists_the_attached_files_and_the_newest_others(
     services.update_chat(chat=alice_chat, files=oldest_two)
     chooser = _chooser(alice_client.get(f"/chats/{alice_chat.pk}/").content.decode())
     listed = [f for f in files if f'value="{f.pk}"' in chooser]
-    # Made in one statement, so they share a time: the newest are the last made.
+    # Made one after the other: the newest are the last made.
     assert listed == [*oldest_two, *files[-(CHOOSER_FILES - 2) :]]
     assert chooser.count("checked") == 2
     assert "Your 10 older files are not listed here." in chooser
