@@ -37,8 +37,9 @@ FILES_PER_PAGE = 50
 def _list_context(request: HttpRequest, refusals: list[tuple[str, str]]) -> dict[str, object]:
     user = _user(request)
     files = UserFile.objects.for_user(user).order_by("-created_at", "-pk")
-    # get_page() turns a page that is not a number, or is past the end, into the first or last.
-    page = Paginator(files, FILES_PER_PAGE).get_page(request.GET.get("page"))
+    # Anything but a page number shows the first page; get_page() shows the last for one past it.
+    asked = parse_whole_number(request.GET.get("page", ""), max_digits=9) or 1
+    page = Paginator(files, FILES_PER_PAGE).get_page(asked)
     return {
         "files": page.object_list,
         "page": page,

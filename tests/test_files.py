@@ -387,7 +387,7 @@ def test_the_files_page_lists_fifty_files_a_page_newest_first(alice: User, bob: 
     bobs = many_files(bob, 3, name=NOTES)
     browser = sign_in(alice)
     first = browser.get("/files/").content.decode()
-    # Made in one statement, so they share a time: the newest are the last made.
+    # Made one after the other: the newest are the last made.
     assert first.count('class="file-row"') == 50
     assert "Notes n°052 — 議事録 📝.txt" in first
     assert "Notes n°002 — 議事録 📝.txt" not in first
@@ -403,7 +403,9 @@ def test_the_files_page_lists_fifty_files_a_page_newest_first(alice: User, bob: 
     assert not [f.pk for f in bobs if f'data-file-id="{f.pk}"' in first + second]
 
 
-@pytest.mark.parametrize(("asked", "shown"), [("abc", 1), ("²", 1), ("-1", 2), ("999", 2)])
+@pytest.mark.parametrize(
+    ("asked", "shown"), [("abc", 1), ("²", 1), ("-1", 1), ("0", 1), ("", 1), ("999", 2)]
+)
 def test_a_page_of_files_that_does_not_exist_shows_the_first_or_last(
     alice: User, asked: str, shown: int
 ) -> None:

@@ -73,6 +73,10 @@ async function uploadOne(file) {
     bar.remove();
     note.textContent = "Already uploaded: it is in the list below.";
     setTimeout(() => item.remove(), 5000);
+  } else if (list.dataset.newestFirstPage !== "true") {
+    bar.remove();  // a later page of the list: the new row is on the first
+    note.textContent = "Uploaded: new files are on the ";
+    note.append(Object.assign(document.createElement("a"), { href: "?page=1", textContent: "first page" }), ".");
   } else {
     item.remove();
   }
