@@ -89,7 +89,7 @@ class MessageRow:
 # One statement finds the chat, the cursor's message and the page, so a request about another
 # user's chat or a wrong cursor costs no second trip.
 # Each row: whether the cursor's message was found, then a row of the function
-# chats_shown_branch() (migration 0009, whose plan PostgreSQL keeps for the connection): the
+# chats_shown_branch() (migrations 0009 and 0012; PostgreSQL keeps its plan for the connection): the
 # fields of MessageRow and the sibling ids, all NULL for an empty page; its time written as the
 # API writes it (2 µs a message less than reading it into Python and writing it back). The
 # cursor's message is found by its id alone (`OFFSET 0` keeps PostgreSQL from merging that

@@ -21,6 +21,11 @@ class ChatSessionQuerySet(OwnedQuerySet["ChatSession"]):
         return self.filter(archived=False)
 
 
+def shown_title(title: str) -> str:
+    """A chat's title as pages show it: an untitled chat is a "New chat"."""
+    return title or "New chat"
+
+
 class ChatSession(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     title = models.CharField(max_length=200, blank=True)
@@ -61,7 +66,7 @@ class ChatSession(models.Model):
 
     @property
     def display_title(self) -> str:
-        return self.title or "New chat"
+        return shown_title(self.title)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from chats import branches, catalogue
 from chats.branches import MessageRow, Shown
-from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession, Siblings
+from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession, Siblings, shown_title
 from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
 from files.models import UserFile
@@ -147,7 +147,7 @@ class SidebarChat(NamedTuple):
 
     @property
     def display_title(self) -> str:
-        return self.title or "New chat"
+        return shown_title(self.title)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ MAX_TITLE_CHARS = 200
 def _datetime(value: datetime | str) -> str:
     """As DRF's DateTimeField writes it (ISO 8601, UTC as "Z"), without its per-call
     time-zone lookups: every time here is UTC (settings.TIME_ZONE). A time PostgreSQL already
-    wrote so (a ChatRow's) is used as it is."""
+    wrote so (a ChatRow's, a MessageRow's) is used as it is."""
     if isinstance(value, str):
         return value
     if value.tzinfo is not UTC:  # times read from PostgreSQL already are (onyx_site/db_times.py)

@@ -32,7 +32,8 @@ def _replacing(function: str) -> str:
     return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-assert STEP_AS_A_JOIN in _BEFORE.CREATE
+if STEP_AS_A_JOIN not in _BEFORE.CREATE:
+    raise RuntimeError("Migration 0009's function is not the one this migration rewrites.")
 BY_PRIMARY_KEY = _replacing(_BEFORE.CREATE.replace(STEP_AS_A_JOIN, STEP_BY_PRIMARY_KEY))
 AS_A_JOIN = _replacing(_BEFORE.CREATE)
 

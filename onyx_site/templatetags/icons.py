@@ -99,7 +99,8 @@ def _svg(name: str, extra_class: str) -> SafeString:
         raise KeyError(f"No icon named {name!r}.")
     classes = f"icon {extra_class}".strip()
     return format_html(
-        '<svg class="{}" aria-hidden="true" focusable="false"><use href="#{}"/></svg>',
+        '<svg class="{}" width="20" height="20" aria-hidden="true" focusable="false">'
+        '<use href="#{}"/></svg>',
         classes,
         _symbol_id(name),
     )
@@ -117,5 +118,6 @@ def _symbols() -> SafeString:
         for name, paths in ICON_PATHS.items()
     )
     return mark_safe(  # noqa: S308  (constant markup above, never user input)
-        f'<svg class="icon-symbols" aria-hidden="true" focusable="false">{symbols}</svg>'
+        f'<svg class="icon-symbols" width="0" height="0" aria-hidden="true" focusable="false">'
+        f"{symbols}</svg>"
     )
