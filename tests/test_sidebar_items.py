@@ -2,15 +2,20 @@
 page shows is what rendering each row would write, with this request's token and path."""
 
 import re
+from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
-from chats import sidebar_items
+from chats import selectors, sidebar_items
 from chats.models import ChatSession
+from chats.selectors import SidebarChat
 from onyx_site.kept_html import KeptHtml
 from tests.template_reads import NamesRead, Reads
 
@@ -45,11 +50,13 @@ def chats(alice: User) -> list[ChatSession]:
     return made
 
 
-def _each_rendered(chats: list[ChatSession], **context: Any) -> str:
+def _each_rendered(chats: Sequence[ChatSession | SidebarChat], **context: Any) -> str:
     return _EACH_RENDERED.render(Context({"chats": chats, **context}))
 
 
-def _kept_rendered(chats: list[ChatSession], *, active: int | None, csrf_token: str | None) -> str:
+def _kept_rendered(
+    chats: Sequence[ChatSession | SidebarChat], *, active: int | None, csrf_token: str | None
+) -> str:
     return str(
         sidebar_items.render_chat_items(chats, active=active, csrf_token=csrf_token, path=PATH)
     )
@@ -129,3 +136,32 @@ def test_the_sidebar_of_a_page_has_this_pages_token_and_path(
         assert _tokens(sidebar) == _tokens(rest)  # one token, the page's own
         seen.append(_tokens(sidebar))
     assert len(set.union(*seen)) == len(seen)  # each page its own
+
+
+def test_a_row_is_rendered_once_then_kept(
+    alice: User, chats: list[ChatSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    template = get_template("chats/_chat_item.html")
+
+    class Counting:
+        def render(self, context: dict[str, Any]) -> str:
+            rendered.append(context["chat"].title)
+            return template.render(context)
+
+    monkeypatch.setattr(sidebar_items, "get_template", lambda name: Counting())
+    # As the sidebar lists them: plain rows (selectors.SidebarChat), not model instances.
+    listed = selectors.chat_groups(alice, now=timezone.now(), zone=UTC)
+    rows = [row for group in listed.groups for row in group.chats]
+    assert {type(row) for row in rows} == {SidebarChat}
+    first = _kept_rendered(rows, active=rows[0].pk, csrf_token=TOKEN)
+    assert len(rendered) == len(rows) == 3  # the archived chat is not listed
+    again = _kept_rendered(rows, active=rows[0].pk, csrf_token=TOKEN)
+    assert len(rendered) == 3
+    assert (
+        again
+        == first
+        == _each_rendered(rows, active=rows[0].pk, csrf_token=TOKEN, request=_Request())
+    )
+    _kept_rendered(rows, active=rows[1].pk, csrf_token=TOKEN)  # two rows change: active
+    assert len(rendered) == 5
