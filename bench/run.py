@@ -221,6 +221,20 @@ def http_figures(stack: Stack, data: dict, seconds: float) -> list[Figure]:  # t
     def per_request_ms(url: str, headers: dict[str, str]) -> float:
         return 1000 / wrk(url, headers=headers, seconds=seconds).requests_per_second
 
+    def more_vs_less(
+        name: str, more: tuple[str, dict[str, str]], less: tuple[str, dict[str, str]], target: str
+    ) -> Figure:
+        """ms per request of `more` (url, headers) against `less`, warmed, then alternating so
+        drift hits both."""
+        for url, headers in (more, less):
+            wrk(url, headers=headers, seconds=1)
+        mores, lesses = [], []
+        for _ in range(2):
+            mores.append(per_request_ms(*more))
+            lesses.append(per_request_ms(*less))
+        much, little = mean(mores), mean(lesses)
+        return Figure(name, f"{much:.2f} ms", f"{little:.2f} ms", much / little, target)
+
     page = f"{base}/chats/{{}}/"
     api = f"{base}/api/chats/{{}}/messages/"
     for name, template, headers, target in (
@@ -235,18 +249,9 @@ def http_figures(stack: Stack, data: dict, seconds: float) -> list[Figure]:  # t
             "≤ 1.2×",
         ),
     ):
-        big_url, small_url = (
-            template.format(data["chats"]["10000"]),
-            template.format(data["chats"]["10"]),
-        )
-        wrk(big_url, headers=headers, seconds=1)
-        wrk(small_url, headers=headers, seconds=1)
-        bigs, smalls = [], []
-        for _ in range(2):  # alternating, so drift hits both
-            bigs.append(per_request_ms(big_url, headers))
-            smalls.append(per_request_ms(small_url, headers))
-        big, small = mean(bigs), mean(smalls)
-        figures.append(Figure(name, f"{big:.2f} ms", f"{small:.2f} ms (10)", big / small, target))
+        big = (template.format(data["chats"]["10000"]), headers)
+        small = (template.format(data["chats"]["10"]), headers)
+        figures.append(more_vs_less(name, big, small, target))
 
     # What a user's amount of data costs a page: the same 10-message chat page and the files
     # page, for a user with 4,000 chats and 3,000 files against one with 3 chats and 50 files.
@@ -260,14 +265,8 @@ def http_figures(stack: Stack, data: dict, seconds: float) -> list[Figure]:  # t
         ),
         ("files page /files/, 3,000 files vs 50", f"{base}/files/", f"{base}/files/"),
     ):
-        wrk(heavy_url, headers=heavy_cookie, seconds=1)
-        wrk(light_url, headers=light_cookie, seconds=1)
-        heavies, lights = [], []
-        for _ in range(2):
-            heavies.append(per_request_ms(heavy_url, heavy_cookie))
-            lights.append(per_request_ms(light_url, light_cookie))
-        heavy, light = mean(heavies), mean(lights)
-        figures.append(Figure(name, f"{heavy:.2f} ms", f"{light:.2f} ms", heavy / light, "≤ 1.3×"))
+        heavy, light = (heavy_url, heavy_cookie), (light_url, light_cookie)
+        figures.append(more_vs_less(name, heavy, light, "≤ 1.3×"))
     return figures
 
 
