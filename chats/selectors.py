@@ -38,10 +38,11 @@ _ATTACHED_FILE_FIELDS = ("id", "name", "kind", "size", "status")
 _CHAT_FILES = ChatSession._meta.get_field("files")
 _FILES_OF_CHATS = _CHAT_FILES.remote_field.through._meta.db_table  # type: ignore[union-attr]
 _FILE_AS_JSON = ", ".join(f"'{name}', f.{name}" for name in _ATTACHED_FILE_FIELDS)
-# The files attached to the chat `c`, as JSON in the shape attach_chat_files() sets. Each file is
+# The files attached to the chat `c`, as JSON in the shape attach_chat_files() sets (read with
+# attached_files_from_json()). Each file is
 # found by its id (`OFFSET 0` keeps that lookup a subquery PostgreSQL cannot merge into a join):
 # as a join, a plan made for the average owner read all of a user's files for every chat.
-_ATTACHED_FILES_OF_C = f"""COALESCE((
+ATTACHED_FILES_OF_C = f"""COALESCE((
         SELECT jsonb_agg(jsonb_build_object({_FILE_AS_JSON}) ORDER BY f.id)
         FROM {_FILES_OF_CHATS} AS cf
         CROSS JOIN LATERAL (
@@ -61,7 +62,7 @@ _ATTACHED_FILES_OF_C = f"""COALESCE((
 _CHATS = ChatSession._meta.db_table
 _CHAT_PAGE = f"""
 SELECT c.id, c.title, c.pinned, c.archived, c.model, c.system_prompt, c.active_leaf_id,
-    {api_time_sql("c.created_at")}, {api_time_sql("c.updated_at")}, {_ATTACHED_FILES_OF_C},
+    {api_time_sql("c.created_at")}, {api_time_sql("c.updated_at")}, {ATTACHED_FILES_OF_C},
     (SELECT count(*) FROM {_CHATS} AS a WHERE a.owner_id = %(owner)s AND NOT a.archived)
 FROM (
     SELECT p.id, p.owner_id, p.title, p.pinned, p.archived, p.model, p.system_prompt,
@@ -75,7 +76,7 @@ ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC
 """  # noqa: S608
 # The attached files of the chats %(ids)s of the owner, each chat found by its id (as above).
 _FILES_OF_THESE_CHATS = f"""
-SELECT c.id, {_ATTACHED_FILES_OF_C}
+SELECT c.id, {ATTACHED_FILES_OF_C}
 FROM unnest(%(ids)s::bigint[]) AS wanted(id)
 CROSS JOIN LATERAL (SELECT id, owner_id FROM {_CHATS} WHERE id = wanted.id OFFSET 0) AS c
 WHERE c.owner_id = %(owner)s
@@ -97,7 +98,7 @@ class ChatRow(NamedTuple):
     attached_files: list[dict[str, Any]]
 
 
-def _files_from_json(text: str) -> list[dict[str, Any]]:
+def attached_files_from_json(text: str) -> list[dict[str, Any]]:
     # Most chats have no files attached; json.loads costs ~3 µs even for "[]", a tenth of a
     # page of 100 chats.
     return [] if text == "[]" else json.loads(text)
@@ -108,7 +109,7 @@ def chat_page(user: User, *, offset: int, limit: int) -> tuple[list[ChatRow], in
     the list has in all (None when the page is past its end)."""
     rows = ChatSession.objects.rows_for_user(user, _CHAT_PAGE, {"limit": limit, "offset": offset})
     total: int | None = rows[0][-1] if rows else (0 if offset == 0 else None)
-    return [ChatRow._make((*row[:-2], _files_from_json(row[-2]))) for row in rows], total
+    return [ChatRow._make((*row[:-2], attached_files_from_json(row[-2]))) for row in rows], total
 
 
 def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
@@ -121,7 +122,7 @@ def attach_chat_files(user: User, chats: Sequence[ChatSession]) -> None:
             user, _FILES_OF_THESE_CHATS, {"ids": list(by_chat)}
         )
         for chat_id, files in rows:
-            by_chat[chat_id] = _files_from_json(files)
+            by_chat[chat_id] = attached_files_from_json(files)
     for chat in chats:
         chat.attached_files = by_chat[chat.pk]
 

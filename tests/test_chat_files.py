@@ -197,3 +197,18 @@ def test_a_few_files_are_all_listed(
     chooser = _chooser(alice_client.get(f"/chats/{alice_chat.pk}/attachments/").content.decode())
     assert [f'value="{f.pk}"' in chooser for f in files] == [True] * 3
     assert 'data-testid="files-unlisted"' not in chooser
+
+
+def test_a_message_sent_tells_every_tab_the_chat_with_its_files(
+    alice: User, alice_chat: ChatSession, django_capture_on_commit_callbacks: Any
+) -> None:
+    files = many_files(alice, 3, name="Pièce {n} — 附件 📎.txt")
+    services.update_chat(chat=alice_chat, files=files[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_message(user=alice, chat=alice_chat, content="Résume-les, 请 🙏")
+    events = asyncio.run(live_state.aevents_since(alice.pk, 0)).events
+    updated = [e for e in events if e["type"] == "chat.updated"]
+    headers = bearer(api_tokens(Client(), alice)["access"])
+    shown = Client().get(f"/api/chats/{alice_chat.pk}/", headers=headers).json()
+    assert updated[-1]["chat"] == shown
+    assert [f["name"] for f in shown["files"]] == ["Pièce 0 — 附件 📎.txt", "Pièce 1 — 附件 📎.txt"]
