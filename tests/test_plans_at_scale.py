@@ -13,13 +13,14 @@ from django.db import connection
 
 from accounts.models import User
 from chats import branches, selectors
-from chats.models import ChatMessage, ChatSession
-from tests.factories import many_files
+from chats.models import ChatSession
+from tests.factories import add_turns, many_files
 
 LONG_CHAT = 400
 CHATS = 300
 FILES = 300
 PAGE = 50
+CONTENT = "Message {n}: crème brûlée, 寿司, 🍣"
 
 
 def _rows_read() -> int:
@@ -39,23 +40,6 @@ def _read_by(call: object) -> int:
     return _rows_read() - before
 
 
-def _chain(chat: ChatSession, count: int) -> None:
-    """`count` messages, each the reply to the one before, inserted one by one with their parent
-    (an update after a bulk insert would leave a second version of each row to count)."""
-    parent = None
-    for n in range(count):
-        parent = ChatMessage.objects.create(
-            chat=chat,
-            owner=chat.owner,
-            role="user" if n % 2 == 0 else "assistant",
-            status="done",
-            content=f"Message {n}: crème brûlée, 寿司, 🍣",
-            parent=parent,
-        )
-    chat.active_leaf = parent
-    chat.save(update_fields=["active_leaf"])
-
-
 @pytest.fixture
 def heavy(db: None) -> User:
     """One user with a 400-message chat, 300 chats and 300 files, among 150 who have two small
@@ -65,7 +49,8 @@ def heavy(db: None) -> User:
     )
     for other in others:
         for title in ("Petit chat ☕", "小さい 🍵"):
-            _chain(ChatSession.objects.create(owner=other, title=title), 2)
+            small = ChatSession.objects.create(owner=other, title=title)
+            add_turns(small, 2, question=CONTENT, answer=CONTENT)
         many_files(other, 2, name="light café 資料 {n} 📄.txt")
     user = User.objects.create(email="heavy@example.com", password="!")
     chats = ChatSession.objects.bulk_create(
@@ -74,7 +59,8 @@ def heavy(db: None) -> User:
     files = many_files(user, FILES, name="heavy café 資料 {n} 📄.txt")
     for chat in chats:
         chat.files.add(*files[chat.pk % 7 : chat.pk % 7 + 2])
-    _chain(ChatSession.objects.create(owner=user, title="Long 長い 📜"), LONG_CHAT)
+    long_chat = ChatSession.objects.create(owner=user, title="Long 長い 📜")
+    add_turns(long_chat, LONG_CHAT, question=CONTENT, answer=CONTENT)
     with connection.cursor() as cursor:
         # Its row and page counts outlive the test's rollback (PostgreSQL writes them in place):
         # later tests may get other plans, so none may depend on a plan's row order.
@@ -93,7 +79,7 @@ def test_a_page_of_a_long_chat_reads_the_page_not_the_chat(heavy: User) -> None:
     page = branches.chat_branch_rows(heavy, chat_id=chat.pk, limit=PAGE)
     newest_first = range(LONG_CHAT - 1, LONG_CHAT - PAGE - 1, -1)
     assert [m.content for m in page.messages] == [
-        f"Message {n}: crème brûlée, 寿司, 🍣" for n in newest_first
+        CONTENT.replace("{n}", str(n)) for n in newest_first
     ]
     assert page.older
     # Each message of the page and its versions; the whole chat would be 400 per message.
@@ -107,7 +93,7 @@ def test_a_page_of_a_long_chat_reads_the_page_not_the_chat(heavy: User) -> None:
             )
         )
     older = branches.chat_branch_rows(heavy, chat_id=chat.pk, limit=PAGE, before_id=oldest_shown)
-    assert older.messages[0].content == f"Message {LONG_CHAT - PAGE - 1}: crème brûlée, 寿司, 🍣"
+    assert older.messages[0].content == CONTENT.replace("{n}", str(LONG_CHAT - PAGE - 1))
     assert read <= 3 * (PAGE + 1) + 5
 
 
