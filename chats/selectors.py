@@ -39,9 +39,9 @@ _CHAT_FILES = ChatSession._meta.get_field("files")
 _FILES_OF_CHATS = _CHAT_FILES.remote_field.through._meta.db_table  # type: ignore[union-attr]
 _FILE_AS_JSON = ", ".join(f"'{name}', f.{name}" for name in _ATTACHED_FILE_FIELDS)
 # The files attached to the chat `c`, as JSON in the shape attach_chat_files() sets (read with
-# attached_files_from_json()). Each file is
-# found by its id (`OFFSET 0` keeps that lookup a subquery PostgreSQL cannot merge into a join):
-# as a join, a plan made for the average owner read all of a user's files for every chat.
+# attached_files_from_json()). Each file is found by its id (`OFFSET 0` keeps that lookup a
+# subquery PostgreSQL cannot merge into a join): as a join, a plan made for the average owner
+# read all of a user's files for every chat.
 ATTACHED_FILES_OF_C = f"""COALESCE((
         SELECT jsonb_agg(jsonb_build_object({_FILE_AS_JSON}) ORDER BY f.id)
         FROM {_FILES_OF_CHATS} AS cf
@@ -54,7 +54,7 @@ ATTACHED_FILES_OF_C = f"""COALESCE((
 
 
 # A page of the user's chats that are not archived, pinned first, then by latest activity; each
-# row with `total_rows` (how many chats the list has in all) and its attached files: a page and
+# row with its attached files and how many chats the list has in all: a page and
 # its total in one statement, and its SQL built once instead of by the ORM on every request. The
 # page is read in order from the index chat_list_order, and only its rows get their times written
 # and their files looked up: with the whole list numbered and sorted first, a page of a user with
