@@ -2,10 +2,10 @@
 direct client of the same model server sees them, for one user and for many at once.
 
 Everything runs on this machine, on loopback: a local OpenAI-compatible server at a fixed pace
-(tests/fake_openai_server.py, in this process), the app under uvicorn and one replies worker (both
-subprocesses, DEBUG off, on a scratch database and Redis database), and the clients (in this
-process). Private PostgreSQL and Redis are started with `onyx_site.local_services` unless
-DATABASE_URL and REDIS_URL are set.
+(tests/fake_openai_server.py, in a process of its own: bench/model_process.py), the app under
+uvicorn and one replies worker (subprocesses, DEBUG off, on a scratch database and Redis
+database), and the clients (in this process). Private PostgreSQL and Redis are started with
+`onyx_site.local_services` unless DATABASE_URL and REDIS_URL are set.
 
     .venv/bin/python bench/first_token.py                # both modes
     .venv/bin/python bench/first_token.py --mode single --runs 100
@@ -45,10 +45,11 @@ import redis  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.typing import Origin  # noqa: E402
 
-from tests.fake_openai_server import FakeOpenAIServer, Script, start_fake_openai  # noqa: E402
+from tests.fake_openai_server import Script  # noqa: E402
 from tests.redis_db import with_redis_db  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from model_process import ModelProcess  # noqa: E402
 from stack import procfile_web_options  # noqa: E402
 
 BENCH_DB = "bench_first_token"
@@ -340,13 +341,6 @@ async def send(http: httpx.AsyncClient, user: BenchUser, content: str) -> Sent:
     return Sent(started, time.monotonic(), int(response.json()["reply"]["id"]), content)
 
 
-def model_request(model: FakeOpenAIServer, content: str) -> Any:
-    for request in reversed(model.requests):
-        if request.body["messages"][-1]["content"] == content:
-            return request
-    raise LookupError(content)
-
-
 async def direct_first_token(client: openai.AsyncOpenAI, content: str) -> tuple[float, float]:
     """A direct client of the model server: (when it asked, when the first text came)."""
     started = time.monotonic()
@@ -363,7 +357,7 @@ async def direct_first_token(client: openai.AsyncOpenAI, content: str) -> tuple[
 # --- One user -------------------------------------------------------------------------------------
 
 
-async def single_user(base_url: str, model: FakeOpenAIServer, user: BenchUser, runs: int) -> None:
+async def single_user(base_url: str, model: ModelProcess, user: BenchUser, runs: int) -> None:
     client = openai.AsyncOpenAI(base_url=model.base_url, api_key="bench", max_retries=0)
     direct: list[float] = []
     direct_to_model: list[float] = []
@@ -377,13 +371,13 @@ async def single_user(base_url: str, model: FakeOpenAIServer, user: BenchUser, r
         for run in range(-3, runs):  # three runs to warm up, not counted
             content = f"direct {run} {secrets.token_hex(4)}"
             asked, first = await direct_first_token(client, content)
-            seen = model_request(model, content)
+            seen = model.request(content)
             content = f"Bonjour n°{run} ✓ {secrets.token_hex(4)}"
             posted = await send(http, user, content)
             sent, reply_id = posted.started, posted.reply_id
             await asyncio.wait_for(socket.completion(reply_id).wait(), 30)
             reached = socket.first_delta[reply_id]
-            called = model_request(model, content)
+            called = model.request(content)
             if run < 0:
                 continue
             direct.append(first - asked)
@@ -446,7 +440,7 @@ class ConnectionWatch:
 
 async def load(
     base_url: str,
-    model: FakeOpenAIServer,
+    model: ModelProcess,
     users: list[BenchUser],
     sockets_each: int,
     rounds: int,
@@ -485,7 +479,7 @@ async def load(
                         if posted.reply_id in socket.first_delta:
                             reached = socket.first_delta[posted.reply_id]
                             first_tokens.append(reached - posted.started)
-                            called = model_request(model, posted.content)
+                            called = model.request(posted.content)
                             to_model.append(called.arrived_at - posted.started)
                             from_model.append(reached - called.first_chunk_at)
                         if not event.is_set():
@@ -535,7 +529,7 @@ def create_users(env: dict[str, str], count: int) -> list[BenchUser]:
 
 
 async def run(args: argparse.Namespace, running: Running, env: dict[str, str]) -> None:
-    model: FakeOpenAIServer = args.model
+    model: ModelProcess = args.model
     users = create_users(env, max(args.users if args.mode != "single" else 1, 1))
     async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
         for user in users:
@@ -561,8 +555,7 @@ def main() -> None:
     args.runs = min(args.runs, 1000)
     args.users = min(args.users, 200)
     args.rounds = min(args.rounds, 10)
-    model = start_fake_openai()
-    model.default_script = MODEL_PACE
+    model = ModelProcess(MODEL_PACE)
     args.model = model
     with private_services(), scratch_database() as database_url:
         redis_url = with_redis_db(os.environ["REDIS_URL"], BENCH_REDIS_DB)
@@ -574,7 +567,7 @@ def main() -> None:
             asyncio.run(run(args, running, env))
         finally:
             running.stop()
-            model.server.shutdown()
+            model.stop()
 
 
 if __name__ == "__main__":
