@@ -20,6 +20,7 @@ from chats.forms import (
 )
 from chats.models import ChatMessage, ChatSession
 from chats.templatetags.chat_sidebar import chat_groups_context
+from files import selectors as file_selectors
 from files.models import UserFile
 from onyx_site import live_state
 from onyx_site.confirm_delete import confirm_delete_page
@@ -103,7 +104,7 @@ def _history_context(
 
 
 def _attached_files(user: User, chat: ChatSession) -> list[UserFile]:
-    return list(selectors.files_of_chat(user, chat).order_by("name", "pk"))
+    return file_selectors.by_name(selectors.files_of_chat(user, chat))
 
 
 def _files_chooser(user: User, attached: list[UserFile]) -> ChatFilesForm:

@@ -1,6 +1,8 @@
 """A user's files seen from a chat: passages that best match a question, and files not ready."""
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -47,6 +49,19 @@ class FileScope:
     not_ready: list[str]  # names of files still waiting or being read
 
 
+def _name_key(file: UserFile) -> tuple[str, str, int]:
+    # PostgreSQL's C collation puts every capital before "a" and "É" after "z".
+    letters = "".join(
+        c for c in unicodedata.normalize("NFKD", file.name) if not unicodedata.combining(c)
+    )
+    return (letters.casefold(), file.name, file.pk)
+
+
+def by_name(files: Iterable[UserFile]) -> list[UserFile]:
+    """Files in the order people read a list of names: case and accents aside (é with e)."""
+    return sorted(files, key=_name_key)
+
+
 # The files chooser of a chat lists the files attached to it and the newest others, this many in
 # all: a checkbox for each of 3,000 files took 0.4 s of every chat page.
 CHOOSER_FILES = 50
@@ -58,8 +73,6 @@ def files_for_chooser(user: User, attached: list[UserFile]) -> tuple[list[UserFi
     owned = UserFile.objects.for_user(user)
     room = max(CHOOSER_FILES - len(attached), 0)
     newest = owned.exclude(pk__in=[file.pk for file in attached]).order_by("-created_at", "-pk")
-    listed = sorted(
-        [*attached, *newest[:room]], key=lambda file: (file.name.casefold(), file.name, file.pk)
-    )
+    listed = by_name([*attached, *newest[:room]])
     left_out = max(owned.count() - len(listed), 0) if len(listed) >= CHOOSER_FILES else 0
     return listed, left_out

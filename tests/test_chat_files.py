@@ -199,6 +199,39 @@ def test_a_few_files_are_all_listed(
     assert 'data-testid="files-unlisted"' not in chooser
 
 
+def test_the_chips_and_the_chooser_list_names_in_the_same_readers_order(
+    alice: User, alice_client: Client, alice_chat: ChatSession
+) -> None:
+    # Made in an order of their own; by code point (PostgreSQL's C collation) "Zoo" and "Apple"
+    # would come before "banana", and "éclair" after "zèbre".
+    names = [
+        "zèbre.txt",
+        "éclair.txt",
+        "Zoo.md",
+        "日本語.txt",
+        "banana.txt",
+        "🙂 notes.txt",
+        "Apple.txt",
+    ]
+    files = [make_file(owner=alice, name=name) for name in names]
+    services.update_chat(chat=alice_chat, files=files)
+    page = alice_client.get(f"/chats/{alice_chat.pk}/attachments/").content.decode()
+    chips, chooser = page.split('class="attached-files"', 1)[1], _chooser(page)
+    in_order = [
+        "Apple.txt",
+        "banana.txt",
+        "éclair.txt",
+        "zèbre.txt",
+        "Zoo.md",
+        "日本語.txt",
+        "🙂 notes.txt",
+    ]
+    by_name = {file.name: file for file in files}
+    assert sorted(names, key=lambda name: chips.index(f"Remove {name} ")) == in_order
+    values = [f'value="{by_name[name].pk}"' for name in names]
+    assert sorted(values, key=chooser.index) == [f'value="{by_name[name].pk}"' for name in in_order]
+
+
 def test_a_message_sent_tells_every_tab_the_chat_with_its_files(
     alice: User, alice_chat: ChatSession, django_capture_on_commit_callbacks: Any
 ) -> None:
