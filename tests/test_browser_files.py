@@ -8,8 +8,10 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from accounts.models import User
 from files.models import UserFile
+from files.views import FILES_PER_PAGE
 from tests.browser_helpers import screenshot, sign_in_page
 from tests.conftest import PASSWORD, PHONE
+from tests.factories import many_files
 from tests.file_samples import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,3 +93,32 @@ def test_deleting_a_file_asks_first(base_url: str, open_page: OpenPage) -> None:
     expect(page.locator("#files .file-row")).to_have_count(0)
     expect(page.locator("#toasts")).to_contain_text("Deleted “keep-me.txt”.")
     assert not UserFile.objects.for_user(alice).exists()
+
+
+def test_a_file_uploaded_from_a_later_page_is_announced_on_the_first(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    older = many_files(alice, FILES_PER_PAGE + 5, name="Ancien n°{n:02d} 旧 📁.txt")
+    page = open_page()
+    sign_in_page(page, base_url, alice.email, then="/files/?page=2")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+    rows = page.locator("#files .file-row")
+    expect(rows).to_have_count(5)
+
+    fresh: FilePayload = {
+        "name": "nouveau — 新 ✨.txt",
+        "mimeType": "text/plain",
+        "buffer": b"Mots.",
+    }
+    page.set_input_files("[data-testid=file-input]", [fresh])
+    note = page.locator(".upload-item[data-state=done] .note")
+    expect(note).to_have_text("Uploaded: new files are on the first page.")
+    expect(page.locator(".upload-item progress")).to_have_count(0)
+    # This page keeps its own five rows: the new file is not put among older ones.
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text(older[4].name)
+
+    note.get_by_role("link", name="first page").click()
+    expect(page).to_have_url(f"{base_url}/files/?page=1")
+    expect(page.locator("#files .file-row").first).to_contain_text("nouveau — 新 ✨.txt")
