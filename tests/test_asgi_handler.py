@@ -1,7 +1,7 @@
 """The ASGI handler keeps request threads (onyx_site/asgi_handler.py): a request runs its sync
-code on a thread already started, requests at once each get their own, a kept thread holds no
-database connection between requests, and a request cancelled while its sync code still runs
-does not lend that busy thread to the next one."""
+code on a thread already started, in one trip there from the event loop, requests at once each
+get their own, a kept thread holds no database connection between requests, and a request
+cancelled while its sync code still runs does not lend that busy thread to the next one."""
 
 import asyncio
 import contextlib
@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from asgiref.sync import AsyncToSync, SyncToAsync
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -79,6 +80,33 @@ async def test_requests_one_after_another_reuse_one_thread(app: KeptThreadsASGIH
     assert app._idle == [executor]
     assert _threads(app._idle) == {thread}
     assert thread.is_alive()
+
+
+async def test_a_request_goes_to_its_thread_once(
+    app: KeptThreadsASGIHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    to_thread: list[str] = []
+    to_loop: list[str] = []
+    going, coming = SyncToAsync.__call__, AsyncToSync.__call__
+
+    async def counting_going(self: SyncToAsync[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        to_thread.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return await going(self, *args, **kwargs)
+
+    def counting_coming(self: AsyncToSync[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        to_loop.append(getattr(self.awaitable, "__qualname__", repr(self.awaitable)))
+        return coming(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counting_going)
+    monkeypatch.setattr(AsyncToSync, "__call__", counting_coming)
+    # Through every middleware, CSRF's and the login check's view hooks, a DRF view and the
+    # rendering of its response.
+    assert (await _get(app, "/api/auth/me/"))["status"] == 401
+    # The middleware chain with the view, and Django's own three: the request_started signal,
+    # logging an error answer, and closing the response (request_finished). Django's async
+    # chain took eight.
+    assert len(to_thread) == 4, to_thread
+    assert to_loop == []
 
 
 async def test_requests_at_once_each_get_a_thread_and_give_it_back(
