@@ -1,5 +1,5 @@
 """The ASGI handler keeps request threads (onyx_site/asgi_handler.py): a request runs its sync
-code on a thread already started, in one trip there from the event loop, requests at once each
+code on a thread already started, its middleware and view in one trip there, requests at once each
 get their own, a kept thread holds no database connection between requests, and a request
 cancelled while its sync code still runs does not lend that busy thread to the next one."""
 
@@ -82,7 +82,7 @@ async def test_requests_one_after_another_reuse_one_thread(app: KeptThreadsASGIH
     assert thread.is_alive()
 
 
-async def test_a_request_goes_to_its_thread_once(
+async def test_a_request_runs_its_middleware_and_view_in_one_trip_to_its_thread(
     app: KeptThreadsASGIHandler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     to_thread: list[str] = []
