@@ -59,9 +59,7 @@ class ChatFilesForm(forms.Form):
     written by its template (Django's widget took 10 ms for 50)."""
 
     use_files = forms.ModelMultipleChoiceField(
-        queryset=UserFile.objects.for_user(None),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+        queryset=UserFile.objects.for_user(None), required=False
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -72,7 +70,7 @@ class ChatFilesForm(forms.Form):
         self.unlisted = 0
         field = self.fields["use_files"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = UserFile.objects.for_user(user).order_by("name")
+        field.queryset = UserFile.objects.for_user(user)
 
     def list_for_chooser(self, attached: list[UserFile]) -> None:
         """Offer `attached` (all of them, ticked) and the newest of the user's other files
