@@ -19,7 +19,7 @@ from chats.forms import (
     RenameForm,
 )
 from chats.models import ChatMessage, ChatSession
-from chats.templatetags.chat_sidebar import chat_groups_context
+from chats.templatetags.chat_sidebar import chat_groups_context, chats_to_list
 from files import selectors as file_selectors
 from files.models import UserFile
 from onyx_site import live_state
@@ -56,14 +56,24 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context.update(chat_groups_context(user, zone=reader_time_zone(request), archived=archived))
+        context.update(
+            chat_groups_context(
+                user,
+                zone=reader_time_zone(request),
+                archived=archived,
+                limit=chats_to_list(request),
+            )
+        )
     return render(request, "chats/list.html", context)
 
 
 @require_http_methods(["GET"])
 def chat_groups_fragment(request: HttpRequest) -> HttpResponse:
-    """The sidebar's chat list alone, fetched again by the page when a chat changes."""
-    context = chat_groups_context(_user(request), zone=reader_time_zone(request))
+    """The sidebar's chat list alone, fetched again by the page when a chat changes or when
+    more chats are asked for."""
+    context = chat_groups_context(
+        _user(request), zone=reader_time_zone(request), limit=chats_to_list(request)
+    )
     return render(request, "chats/_chat_groups.html", context)
 
 

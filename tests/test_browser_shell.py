@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import FilePayload, Locator, Page, Route, expect
@@ -13,7 +14,14 @@ from playwright.sync_api import FilePayload, Locator, Page, Route, expect
 from accounts.models import User
 from chats.models import ChatSession
 from tests.browser_helpers import screenshot, sign_in_page
-from tests.conftest import PASSWORD, PHONE, at_desktop_and_dark_phone, on_a_phone
+from tests.conftest import (
+    PASSWORD,
+    PHONE,
+    at_desktop_and_dark_phone,
+    bearer,
+    on_a_phone,
+    server_tokens,
+)
 from tests.factories import add_message, chats_either_side_of_midnight
 from tests.waiting import wait_until
 
@@ -170,6 +178,42 @@ def test_rename_pin_archive_and_delete_from_the_menu_reach_every_tab(
     expect(page.locator("#chat-groups .chat-name", has_text="Tax questions")).to_have_count(0)
     expect(other_tab.locator("#chat-groups .chat-name", has_text="Tax questions")).to_have_count(0)
     assert not ChatSession.objects.for_user(alice).filter(title="Tax questions").exists()
+
+
+def test_the_sidebar_shows_more_chats_as_it_is_scrolled_and_keeps_them(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    start = timezone.now() - timedelta(days=30)
+    chats = ChatSession.objects.bulk_create(
+        ChatSession(owner=alice, title=f"Échange n°{n} 💬 对话") for n in range(130)
+    )
+    for n, chat in enumerate(chats):  # chat n°129 is the most recent
+        ChatSession.objects.for_user(alice).filter(pk=chat.pk).update(
+            updated_at=start + timedelta(minutes=n)
+        )
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    rows = page.locator("#chat-groups .chat-item")
+    more = page.locator("#chat-groups [data-role=more-chats]")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("Échange n°129 💬 对话")
+    more.scroll_into_view_if_needed()  # reaching the end of the list shows more
+    expect(rows).to_have_count(100)
+    expect(rows.last).to_contain_text("Échange n°30 💬 对话")
+    more.click()  # as does the link
+    expect(rows).to_have_count(130)
+    expect(page.locator("#chat-groups [data-testid=chat-list-more]")).to_have_count(0)
+    # A change to a chat refreshes the list, which keeps every chat it shows.
+    access = server_tokens(base_url, alice)["access"]
+    response = httpx.patch(
+        f"{base_url}/api/chats/{chats[0].pk}/",
+        json={"title": "Ancien, renommé ✏️"},
+        headers=bearer(access),
+    )
+    assert response.status_code == 200, response.text
+    expect(rows.first).to_contain_text("Ancien, renommé ✏️")
+    expect(rows).to_have_count(130)
 
 
 def test_the_chat_list_is_a_drawer_on_a_phone(base_url: str, open_page: OpenPage) -> None:

@@ -188,6 +188,47 @@ def test_the_sidebar_says_when_it_lists_only_the_most_recent_chats(
     assert "Une de trop 🧮" in page  # the most recent ones
     assert "Chat n°0 💬" not in page
     assert "3 chats are listed here: pinned ones first, then the most recent." in page
+    # Without JavaScript, "Show more" leads to the chats page with more of them.
+    assert 'href="/chats/?shown=6" data-role="more-chats" data-shown="6">Show more</a>' in page
+
+
+def listed_titles(client: Client, path: str) -> list[str]:
+    page = client.get(path).content.decode()
+    return re.findall(r'<span class="chat-name">([^<]+)</span>', page)
+
+
+def sidebar_rows(client: Client, query: str = "") -> list[str]:
+    return listed_titles(client, f"/chats/sidebar/{query}")
+
+
+def test_show_more_lists_the_next_chats_up_to_a_bound(
+    alice_client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SIDEBAR_CHATS", 3)
+    monkeypatch.setattr(selectors, "SIDEBAR_MAX_CHATS", 7)
+    titles = [f"Café n°{n} ☕ 会話" for n in range(9)]
+    for title in titles:
+        make_chat(owner=alice, title=title)
+    newest_first = titles[::-1]
+    assert sidebar_rows(alice_client) == newest_first[:3]
+    assert sidebar_rows(alice_client, "?shown=6") == newest_first[:6]
+    # The last step stops at the bound, which offers no more; search reaches the rest.
+    page = alice_client.get("/chats/sidebar/?shown=6").content.decode()
+    assert 'data-shown="7"' in page
+    page = alice_client.get("/chats/sidebar/?shown=7").content.decode()
+    assert "7 chats are listed here" in page
+    assert 'data-role="more-chats"' not in page
+    # Out of bounds or not a number: the nearest bound, or the first page.
+    assert sidebar_rows(alice_client, "?shown=99999999999999999999") == newest_first[:7]
+    assert sidebar_rows(alice_client, "?shown=1") == newest_first[:3]
+    for wrong in ("-5", "abc", "٣", "6.5", ""):
+        assert sidebar_rows(alice_client, f"?shown={wrong}") == newest_first[:3], wrong
+    # The chats page (where the link leads without JavaScript) lists as many, in its sidebar
+    # and in its own list; archived chats have their own.
+    assert listed_titles(alice_client, "/chats/?shown=6") == newest_first[:6] * 2
+    ChatSession.objects.for_user(alice).update(archived=True)
+    page = alice_client.get("/chats/?archived=1").content.decode()
+    assert 'href="/chats/?archived=1&amp;shown=6"' in page
 
 
 def test_pin_and_archive_without_javascript(

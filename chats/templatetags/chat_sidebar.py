@@ -2,6 +2,7 @@ from datetime import tzinfo
 from typing import Any
 
 from django import template
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -12,14 +13,29 @@ from onyx_site.time_zones import reader_time_zone
 register = template.Library()
 
 
-def chat_groups_context(user: User, *, zone: tzinfo, archived: bool = False) -> dict[str, Any]:
+def chats_to_list(request: HttpRequest) -> int:
+    """How many chats a list shows: `?shown=`, set by its "Show more" link, within what the
+    sidebar allows; SIDEBAR_CHATS when absent or not a number."""
+    asked = request.GET.get("shown", "")
+    if not (asked.isascii() and asked.isdigit()):
+        return selectors.SIDEBAR_CHATS
+    return min(max(int(asked), selectors.SIDEBAR_CHATS), selectors.SIDEBAR_MAX_CHATS)
+
+
+def chat_groups_context(
+    user: User, *, zone: tzinfo, archived: bool = False, limit: int = selectors.SIDEBAR_CHATS
+) -> dict[str, Any]:
     """What templates/chats/_chat_groups.html needs, for the sidebar of every page and for the
     fragment the page fetches when a chat changes; days are the reader's, in `zone`."""
-    listed = selectors.chat_groups(user, now=timezone.now(), zone=zone, archived=archived)
+    listed = selectors.chat_groups(
+        user, now=timezone.now(), zone=zone, archived=archived, limit=limit
+    )
+    next_shown = min(limit + selectors.SIDEBAR_CHATS, selectors.SIDEBAR_MAX_CHATS)
     return {
         "groups": listed.groups,
         "more": listed.more,
-        "shown": selectors.SIDEBAR_CHATS,
+        "shown": limit,
+        "next_shown": next_shown if listed.more and next_shown > limit else None,
         "archived": archived,
     }
 
@@ -28,7 +44,9 @@ def chat_groups_context(user: User, *, zone: tzinfo, archived: bool = False) -> 
 def chat_sidebar(context: template.Context, *, active: int | None = None) -> dict[str, Any]:
     request = context["request"]
     return {
-        **chat_groups_context(request.user, zone=reader_time_zone(request)),
+        **chat_groups_context(
+            request.user, zone=reader_time_zone(request), limit=chats_to_list(request)
+        ),
         "active": active,
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],

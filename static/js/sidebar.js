@@ -43,6 +43,9 @@ function markActive(container) {
 // The list is the server's own partial (templates/chats/_chat_groups.html), fetched again
 // when a chat changes, so its grouping by date and its menus are never rebuilt here.
 let refreshTimer = null;
+// How many chats the lists hold: the server's first page until "Show more" asks for more (a
+// click, or its link scrolling into view); a refresh keeps them all.
+let shownChats = null;
 function menuOpenIn(container) {
   return Boolean(container?.querySelector("details.menu[open]"));
 }
@@ -55,7 +58,8 @@ async function refreshLists() {
     postpone(); // never pull a list from under an open menu
     return;
   }
-  const response = await fetch(groups.dataset.src, { headers: { Accept: "text/html" } });
+  const source = shownChats ? `${groups.dataset.src}?shown=${shownChats}` : groups.dataset.src;
+  const response = await fetch(source, { headers: { Accept: "text/html" } });
   if (!response.ok) return;
   const html = await response.text();
   if (menuOpenIn(groups) || menuOpenIn(mainList)) {
@@ -68,7 +72,43 @@ async function refreshLists() {
   markActive(groups);
   applyFilter();
   if (mainList) mainList.innerHTML = html;
+  watchForMore();
 }
+
+let loadingMore = false;
+async function showMoreChats(link) {
+  if (loadingMore) return;
+  loadingMore = true;
+  shownChats = Number(link.dataset.shown);
+  try {
+    await refreshLists();
+  } finally {
+    loadingMore = false;
+  }
+}
+
+// Scrolling to the end of the sidebar shows more, as the link would.
+const endOfList = groups && "IntersectionObserver" in window
+  ? new IntersectionObserver((entries) => {
+    const seen = entries.find((entry) => entry.isIntersecting);
+    if (seen) showMoreChats(seen.target);
+  }, { root: groups })
+  : null;
+
+function watchForMore() {
+  endOfList?.disconnect();
+  const link = groups?.querySelector("[data-role=more-chats]");
+  if (link) endOfList?.observe(link);
+}
+
+watchForMore();
+
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest(".chat-groups [data-role=more-chats]") : null;
+  if (!link) return;
+  event.preventDefault();
+  showMoreChats(link);
+});
 
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
