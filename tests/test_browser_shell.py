@@ -216,6 +216,23 @@ def test_the_sidebar_shows_more_chats_as_it_is_scrolled_and_keeps_them(
     expect(rows).to_have_count(130)
 
 
+def test_the_chats_page_shows_more_chats_as_it_is_scrolled_on_a_phone(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    ChatSession.objects.bulk_create(
+        ChatSession(owner=alice, title=f"Notiz n°{n} 📝 笔记") for n in range(60)
+    )
+    page = open_page(viewport=PHONE, has_touch=True)
+    sign_in_page(page, base_url, alice.email)
+    page.goto(f"{base_url}/chats/")
+    rows = page.locator(".main-list .chat-item")
+    expect(rows).to_have_count(50)
+    page.locator(".main-list [data-role=more-chats]").scroll_into_view_if_needed()
+    expect(rows).to_have_count(60)
+    expect(page.locator("#chat-groups .chat-item")).to_have_count(60)
+
+
 def test_the_chat_list_is_a_drawer_on_a_phone(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chats = chats_of_every_age(alice)

@@ -87,18 +87,20 @@ async function showMoreChats(link) {
   }
 }
 
-// Scrolling to the end of the sidebar shows more, as the link would.
+// Scrolling to the end of a list (the sidebar, or the chats page's own list on a phone) shows
+// more, as its link would. A link in a closed drawer or a hidden list is never in view.
 const endOfList = groups && "IntersectionObserver" in window
   ? new IntersectionObserver((entries) => {
     const seen = entries.find((entry) => entry.isIntersecting);
     if (seen) showMoreChats(seen.target);
-  }, { root: groups })
+  })
   : null;
 
 function watchForMore() {
   endOfList?.disconnect();
-  const link = groups?.querySelector("[data-role=more-chats]");
-  if (link) endOfList?.observe(link);
+  for (const link of document.querySelectorAll(".chat-groups [data-role=more-chats]")) {
+    endOfList?.observe(link);
+  }
 }
 
 watchForMore();
