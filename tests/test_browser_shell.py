@@ -233,6 +233,23 @@ def test_the_chats_page_shows_more_chats_as_it_is_scrolled_on_a_phone(
     expect(page.locator("#chat-groups .chat-item")).to_have_count(60)
 
 
+def test_the_archived_chats_show_more_on_their_next_page(
+    base_url: str, open_page: OpenPage
+) -> None:
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    ChatSession.objects.bulk_create(
+        ChatSession(owner=alice, title=f"Archivé n°{n} 🗄️ 归档", archived=True) for n in range(60)
+    )
+    page = open_page()
+    sign_in_page(page, base_url, alice.email)
+    page.goto(f"{base_url}/chats/?archived=1")
+    rows = page.locator(".main-list .chat-item")
+    expect(rows).to_have_count(50)
+    page.locator(".main-list [data-role=more-chats]").click()
+    expect(page).to_have_url(f"{base_url}/chats/?archived=1&shown=100")
+    expect(rows).to_have_count(60)
+
+
 def test_the_chat_list_is_a_drawer_on_a_phone(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     chats = chats_of_every_age(alice)

@@ -87,6 +87,9 @@ async function showMoreChats(link) {
   }
 }
 
+// The lists this script keeps (not the archived chats' list, whose link leads to its next page).
+const KEPT_LISTS_MORE = ".chat-groups:not(.always) [data-role=more-chats]";
+
 // Scrolling to the end of a list (the sidebar, or the chats page's own list on a phone) shows
 // more, as its link would. A link in a closed drawer or a hidden list is never in view.
 const endOfList = groups && "IntersectionObserver" in window
@@ -98,7 +101,7 @@ const endOfList = groups && "IntersectionObserver" in window
 
 function watchForMore() {
   endOfList?.disconnect();
-  for (const link of document.querySelectorAll(".chat-groups [data-role=more-chats]")) {
+  for (const link of document.querySelectorAll(KEPT_LISTS_MORE)) {
     endOfList?.observe(link);
   }
 }
@@ -106,7 +109,7 @@ function watchForMore() {
 watchForMore();
 
 document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element ? event.target.closest(".chat-groups [data-role=more-chats]") : null;
+  const link = event.target instanceof Element ? event.target.closest(KEPT_LISTS_MORE) : null;
   if (!link) return;
   event.preventDefault();
   showMoreChats(link);
