@@ -91,11 +91,12 @@ async function showMoreChats(link) {
 const KEPT_LISTS_MORE = ".chat-groups:not(.always) [data-role=more-chats]";
 
 // Scrolling to the end of a list (the sidebar, or the chats page's own list on a phone) shows
-// more, as its link would. A link in a closed drawer or a hidden list is never in view.
+// more, as its link would. A link in a closed drawer or a hidden list is never in view. Not while
+// the titles are filtered: the link stays in view then, and would load every chat in turn.
 const endOfList = groups && "IntersectionObserver" in window
   ? new IntersectionObserver((entries) => {
     const seen = entries.find((entry) => entry.isIntersecting);
-    if (seen) showMoreChats(seen.target);
+    if (seen && !filterInput?.value.trim()) showMoreChats(seen.target);
   })
   : null;
 
