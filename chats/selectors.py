@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from accounts.models import User
@@ -135,9 +135,10 @@ def files_of_chat(user: User, chat: ChatSession) -> QuerySet[UserFile]:
 
 # The sidebar lists this many of the most recent chats at first, and as many more each time its
 # end is reached, up to SIDEBAR_MAX_CHATS; search reaches the rest. A row with its menu is ~1.9 KB
-# of HTML: 200 rows at first made a heavy user's every page 430 KB.
+# of HTML: 200 rows at first made a heavy user's every page 430 KB, and the whole list is fetched
+# again whenever a chat changes.
 SIDEBAR_CHATS = 50
-SIDEBAR_MAX_CHATS = 1_000
+SIDEBAR_MAX_CHATS = 500
 
 
 class SidebarChat(NamedTuple):
@@ -173,28 +174,78 @@ def _age_label(day: date, today: date) -> str:
 @dataclass(frozen=True)
 class ChatGroups:
     groups: list[ChatGroup]
+    listed: int  # how many chats the groups may hold (those listed, when there are more)
     more: bool  # the user has more chats than are listed; search reaches them
 
 
-def chat_groups(
-    user: User, *, now: datetime, zone: tzinfo, archived: bool = False, limit: int = SIDEBAR_CHATS
-) -> ChatGroups:
-    """The user's first `limit` chats as the sidebar shows them: pinned first, then by the
-    reader's day (in `zone`) of their last activity (Today, Yesterday, Previous 7 days, Older);
-    empty groups left out."""
-    today = now.astimezone(zone).date()
-    rows = list(
+def _sidebar_rows(user: User, *, archived: bool, limit: int) -> list[tuple[Any, ...]]:
+    """The first `limit` + 1 chats in the sidebar's order: pinned first, then the most recent."""
+    return list(
         ChatSession.objects.for_user(user)
         .filter(archived=archived)
         .order_by("-pinned", "-updated_at", "-pk")
         .values_list("pk", "title", "pinned", "archived", "updated_at")[: limit + 1]
     )
+
+
+def _place_in_sidebar(user: User, chat_id: int, *, archived: bool) -> int | None:
+    """How many of the user's chats come before `chat_id` in the sidebar's order; None when it
+    is not one of the chats listed there."""
+    chat = (
+        ChatSession.objects.for_user(user)
+        .filter(pk=chat_id, archived=archived)
+        .values("pinned", "updated_at", "pk")
+        .first()
+    )
+    if chat is None:
+        return None
+    pinned, updated_at = chat["pinned"], chat["updated_at"]
+    return (
+        ChatSession.objects.for_user(user)
+        .filter(archived=archived)
+        .filter(
+            Q(pinned__gt=pinned)
+            | Q(pinned=pinned, updated_at__gt=updated_at)
+            | Q(pinned=pinned, updated_at=updated_at, pk__gt=chat_id)
+        )
+        .count()
+    )
+
+
+def chat_groups(
+    user: User,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    archived: bool = False,
+    limit: int | None = None,
+    including: int | None = None,
+) -> ChatGroups:
+    """The user's first `limit` chats (SIDEBAR_CHATS by default) as the sidebar shows them:
+    pinned first, then by the reader's day (in `zone`) of their last activity (Today, Yesterday,
+    Previous 7 days, Older); empty groups left out. Chat `including`, the one the page shows, is
+    listed too, with as many more pages of chats as it takes, up to SIDEBAR_MAX_CHATS: the
+    sidebar marks it, wherever it was reached from."""
+    limit = SIDEBAR_CHATS if limit is None else limit
+    rows = _sidebar_rows(user, archived=archived, limit=limit)
+    if (
+        including is not None
+        and len(rows) > limit
+        and all(row[0] != including for row in rows[:limit])
+    ):
+        place = _place_in_sidebar(user, including, archived=archived)
+        if place is not None and place >= limit:
+            pages = place // SIDEBAR_CHATS + 1
+            limit = min(pages * SIDEBAR_CHATS, SIDEBAR_MAX_CHATS)
+            rows = _sidebar_rows(user, archived=archived, limit=limit)
+    today = now.astimezone(zone).date()
     groups: dict[str, list[SidebarChat]] = {}
     for pk, title, pinned, is_archived, updated_at in rows[:limit]:
         label = "Pinned" if pinned else _age_label(updated_at.astimezone(zone).date(), today)
         groups.setdefault(label, []).append(SidebarChat(pk, title, pinned, is_archived))
     return ChatGroups(
         groups=[ChatGroup(label=label, chats=members) for label, members in groups.items()],
+        listed=limit,
         more=len(rows) > limit,
     )
 

@@ -1,6 +1,6 @@
 """The chats of the sidebar (templates/chats/_chat_item.html), each rendered once per process.
 
-A page shows 50 of them at first and up to 1,000 (chats/selectors.py), and rendering a chat's
+A page shows 50 of them at first and up to 500 (chats/selectors.py), and rendering a chat's
 link and menu (five URLs, two forms) took 40 ms of each page for a user with 200. A chat's row
 changes only with what the template reads from it, so its HTML is kept under a key made of
 exactly those values and is never served stale. The per-request parts, the forms' CSRF token

@@ -198,22 +198,39 @@ def test_the_sidebar_shows_more_chats_as_it_is_scrolled_and_keeps_them(
     more = page.locator("#chat-groups [data-role=more-chats]")
     expect(rows).to_have_count(50)
     expect(rows.first).to_contain_text("Échange n°129 💬 对话")
-    more.scroll_into_view_if_needed()  # reaching the end of the list shows more
+    # Reaching the end of the list shows more: here by the keyboard, which goes on from the
+    # first chat it added.
+    more.focus()
     expect(rows).to_have_count(100)
     expect(rows.last).to_contain_text("Échange n°30 💬 对话")
-    more.click()  # as does the link
+    expect(page.locator("#chat-groups .chat-link").nth(50)).to_be_focused()
+    shown_at = page.url
+    more.evaluate("link => link.click()")  # the link does it too, out of view, in place
     expect(rows).to_have_count(130)
     expect(page.locator("#chat-groups [data-testid=chat-list-more]")).to_have_count(0)
+    assert page.url == shown_at
     # A change to a chat refreshes the list, which keeps every chat it shows.
     access = server_tokens(base_url, alice)["access"]
-    response = httpx.patch(
-        f"{base_url}/api/chats/{chats[0].pk}/",
-        json={"title": "Ancien, renommé ✏️"},
-        headers=bearer(access),
-    )
-    assert response.status_code == 200, response.text
+
+    def rename(chat: ChatSession, title: str) -> None:
+        response = httpx.patch(
+            f"{base_url}/api/chats/{chat.pk}/", json={"title": title}, headers=bearer(access)
+        )
+        assert response.status_code == 200, response.text
+
+    rename(chats[0], "Ancien, renommé ✏️")
     expect(rows.first).to_contain_text("Ancien, renommé ✏️")
     expect(rows).to_have_count(130)
+    # So does a list the server gave more at once: the chats page the link leads to without
+    # JavaScript, and a chat's page, which lists as far down as its own chat.
+    page.goto(f"{base_url}/chats/?shown=100")
+    expect(rows).to_have_count(100)
+    rename(chats[1], "Deuxième, renommé 📝")
+    expect(rows.first).to_contain_text("Deuxième, renommé 📝")
+    expect(rows).to_have_count(100)
+    page.goto(f"{base_url}/chats/{chats[5].pk}/")
+    expect(rows).to_have_count(130)
+    expect(page.locator("#chat-groups .chat-item.active")).to_contain_text("Échange n°5 💬 对话")
 
 
 def test_the_chats_page_shows_more_chats_as_it_is_scrolled_on_a_phone(

@@ -189,7 +189,9 @@ def test_the_sidebar_says_when_it_lists_only_the_most_recent_chats(
     assert "Chat n°0 💬" not in page
     assert "3 chats are listed here: pinned ones first, then the most recent." in page
     # Without JavaScript, "Show more" leads to the chats page with more of them.
-    assert 'href="/chats/?shown=6" data-role="more-chats" data-shown="6">Show more</a>' in page
+    assert (
+        'href="/chats/?shown=6" data-role="more-chats" data-shown="6">Show more chats</a>' in page
+    )
 
 
 def listed_titles(client: Client, path: str) -> list[str]:
@@ -220,15 +222,43 @@ def test_show_more_lists_the_next_chats_up_to_a_bound(
     assert 'data-role="more-chats"' not in page
     # Out of bounds or not a number: the nearest bound, or the first page.
     assert sidebar_rows(alice_client, "?shown=99999999999999999999") == newest_first[:7]
+    assert sidebar_rows(alice_client, "?shown=" + "9" * 5_000) == newest_first[:7]
+    assert sidebar_rows(alice_client, "?shown=0006") == newest_first[:6]
     assert sidebar_rows(alice_client, "?shown=1") == newest_first[:3]
     for wrong in ("-5", "abc", "٣", "6.5", ""):
         assert sidebar_rows(alice_client, f"?shown={wrong}") == newest_first[:3], wrong
+    # The list says how many it holds, so a script refreshing it asks for as many.
+    assert 'data-listed="6"' in alice_client.get("/chats/sidebar/?shown=6").content.decode()
     # The chats page (where the link leads without JavaScript) lists as many, in its sidebar
     # and in its own list; archived chats have their own.
     assert listed_titles(alice_client, "/chats/?shown=6") == newest_first[:6] * 2
     ChatSession.objects.for_user(alice).update(archived=True)
     page = alice_client.get("/chats/?archived=1").content.decode()
     assert 'href="/chats/?archived=1&amp;shown=6"' in page
+
+
+def test_a_chat_page_lists_its_own_chat_in_the_sidebar_however_far_down(
+    alice_client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SIDEBAR_CHATS", 3)
+    monkeypatch.setattr(selectors, "SIDEBAR_MAX_CHATS", 7)
+    chats = [make_chat(owner=alice, title=f"Fil n°{n} 🧵 线程") for n in range(9)]
+    newest_first = [chat.title for chat in reversed(chats)]
+
+    def sidebar_of(chat: ChatSession) -> tuple[list[str], str]:
+        page = alice_client.get(f"/chats/{chat.pk}/").content.decode()
+        sidebar = page[page.index('id="chat-groups"') :]
+        active = re.search(r'<li class="chat-item active"[^>]*data-title="([^"]+)"', sidebar)
+        titles = re.findall(r'<span class="chat-name">([^<]+)</span>', sidebar)
+        return titles, active.group(1) if active else ""
+
+    # The fifth most recent: two pages of three.
+    assert sidebar_of(chats[4]) == (newest_first[:6], "Fil n°4 🧵 线程")
+    assert 'data-listed="6"' in alice_client.get(f"/chats/{chats[4].pk}/").content.decode()
+    # Within the first page: the first page.
+    assert sidebar_of(chats[7]) == (newest_first[:3], "Fil n°7 🧵 线程")
+    # Past the bound: the bound, and search finds it.
+    assert sidebar_of(chats[0]) == (newest_first[:7], "")
 
 
 def test_pin_and_archive_without_javascript(

@@ -19,23 +19,31 @@ def chats_to_list(request: HttpRequest) -> int:
     asked = request.GET.get("shown", "")
     if not (asked.isascii() and asked.isdigit()):
         return selectors.SIDEBAR_CHATS
+    asked = asked.lstrip("0") or "0"
+    if len(asked) > len(str(selectors.SIDEBAR_MAX_CHATS)):  # int() refuses thousands of digits
+        return selectors.SIDEBAR_MAX_CHATS
     return min(max(int(asked), selectors.SIDEBAR_CHATS), selectors.SIDEBAR_MAX_CHATS)
 
 
 def chat_groups_context(
-    user: User, *, zone: tzinfo, archived: bool = False, limit: int = selectors.SIDEBAR_CHATS
+    user: User,
+    *,
+    zone: tzinfo,
+    archived: bool = False,
+    limit: int | None = None,
+    including: int | None = None,
 ) -> dict[str, Any]:
     """What templates/chats/_chat_groups.html needs, for the sidebar of every page and for the
     fragment the page fetches when a chat changes; days are the reader's, in `zone`."""
     listed = selectors.chat_groups(
-        user, now=timezone.now(), zone=zone, archived=archived, limit=limit
+        user, now=timezone.now(), zone=zone, archived=archived, limit=limit, including=including
     )
-    next_shown = min(limit + selectors.SIDEBAR_CHATS, selectors.SIDEBAR_MAX_CHATS)
+    next_shown = min(listed.listed + selectors.SIDEBAR_CHATS, selectors.SIDEBAR_MAX_CHATS)
     return {
         "groups": listed.groups,
         "more": listed.more,
-        "shown": limit,
-        "next_shown": next_shown if listed.more and next_shown > limit else None,
+        "shown": listed.listed,
+        "next_shown": next_shown if listed.more and next_shown > listed.listed else None,
         "archived": archived,
     }
 
@@ -45,7 +53,10 @@ def chat_sidebar(context: template.Context, *, active: int | None = None) -> dic
     request = context["request"]
     return {
         **chat_groups_context(
-            request.user, zone=reader_time_zone(request), limit=chats_to_list(request)
+            request.user,
+            zone=reader_time_zone(request),
+            limit=chats_to_list(request),
+            including=active if isinstance(active, int) else None,  # "" on pages of no chat
         ),
         "active": active,
         "csrf_token": context.get("csrf_token"),

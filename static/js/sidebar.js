@@ -43,9 +43,12 @@ function markActive(container) {
 // The list is the server's own partial (templates/chats/_chat_groups.html), fetched again
 // when a chat changes, so its grouping by date and its menus are never rebuilt here.
 let refreshTimer = null;
-// How many chats the lists hold: the server's first page until "Show more" asks for more (a
-// click, or its link scrolling into view); a refresh keeps them all.
-let shownChats = null;
+// How many chats the lists hold, as many as the server listed (its first page, `?shown=`, or as
+// many pages as reach the chat this page shows), until "Show more" asks for more (a click, or its
+// link scrolling into view); every refresh asks for as many.
+let wantedChats = Number(groups?.querySelector("[data-listed]")?.dataset.listed) || null;
+// Only the newest fetch is shown: a refresh and a "Show more" can cross on the way.
+let newestFetch = 0;
 function menuOpenIn(container) {
   return Boolean(container?.querySelector("details.menu[open]"));
 }
@@ -58,10 +61,12 @@ async function refreshLists() {
     postpone(); // never pull a list from under an open menu
     return;
   }
-  const source = shownChats ? `${groups.dataset.src}?shown=${shownChats}` : groups.dataset.src;
+  const thisFetch = ++newestFetch;
+  const source = wantedChats ? `${groups.dataset.src}?shown=${wantedChats}` : groups.dataset.src;
   const response = await fetch(source, { headers: { Accept: "text/html" } });
   if (!response.ok) return;
   const html = await response.text();
+  if (thisFetch !== newestFetch) return; // a newer one is on its way
   if (menuOpenIn(groups) || menuOpenIn(mainList)) {
     postpone(); // one was opened while we fetched
     return;
@@ -79,12 +84,19 @@ let loadingMore = false;
 async function showMoreChats(link) {
   if (loadingMore) return;
   loadingMore = true;
-  shownChats = Number(link.dataset.shown);
+  const list = link.closest(".chat-groups");
+  const hadFocus = document.activeElement === link;
+  const listedBefore = list.querySelectorAll(".chat-link").length;
+  wantedChats = Number(link.dataset.shown);
+  list.setAttribute("aria-busy", "true");
   try {
     await refreshLists();
   } finally {
     loadingMore = false;
+    list.removeAttribute("aria-busy");
   }
+  // The link is gone with the list it ended; a keyboard user goes on from the first new chat.
+  if (hadFocus) list.querySelectorAll(".chat-link")[listedBefore]?.focus();
 }
 
 // The lists this script keeps (not the archived chats' list, whose link leads to its next page).
