@@ -335,6 +335,39 @@ def test_a_bubble_fetched_before_its_reply_finished_does_not_undo_the_finish(
     expect(reply.locator(".body")).to_contain_text("Hello!")
 
 
+def test_a_posts_answer_before_its_events_waits_for_them_rather_than_fetching(
+    base_url: str, open_page: OpenPage
+) -> None:
+    """The socket's events of a sent message held back until its POST has answered: the page
+    shows them as they come, with no fetch of its own (under load, a CI run saw one)."""
+    alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
+    page = open_page()
+    holding, held, sockets = [False], [], []
+
+    def through(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        sockets.append(socket)
+        server.on_message(lambda m: held.append(m) if holding[0] else socket.send(m))
+
+    page.route_web_socket(re.compile(r"/ws/"), through)
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    sign_in_page(page, base_url, alice.email)
+    new_chat(page)
+
+    holding[0] = True
+    with page.expect_response(re.compile(r"/api/chats/\d+/messages/$")) as posted:
+        send(page, "Grüß dich, 世界 👋")
+    assert posted.value.status == 201
+    holding[0] = False
+    for message in held:
+        sockets[-1].send(message)
+    expect(page.locator(".message.user .body")).to_have_text("Grüß dich, 世界 👋")
+    expect(page.locator(".message.assistant")).to_have_attribute("data-status", "done")
+    expect(page.locator("[data-role=send]")).to_be_enabled()  # send() is over
+    assert [url for url in fetched if "?ids=" in url] == []
+
+
 def test_regenerate_writes_a_new_reply_in_place(base_url: str, open_page: OpenPage) -> None:
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     page = open_page()

@@ -442,6 +442,26 @@ function showComposerError(text) {
   composerError.hidden = !text;
 }
 
+// The socket brings a sent message and its reply as they are written, mostly before the POST's
+// answer; when the answer comes first, the socket gets a moment before they are asked for.
+const SOCKET_GRACE_MS = 1500;
+function shownSoon(ids) {
+  const allShown = () => ids.every((id) => document.getElementById(`message-${id}`));
+  if (allShown() || document.documentElement.dataset.live !== "open") {
+    return Promise.resolve(allShown());
+  }
+  return new Promise((resolve) => {
+    const observer = new MutationObserver(() => { if (allShown()) done(true); });
+    const timer = setTimeout(() => done(false), SOCKET_GRACE_MS);
+    function done(shown) {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve(shown);
+    }
+    observer.observe(history, { childList: true });
+  });
+}
+
 let sending = false;
 async function send() {
   const content = textarea.value;
@@ -462,10 +482,10 @@ async function send() {
     }
     textarea.value = "";
     resizeComposer();
-    const missing = [result.data.user_message.id, result.data.reply.id].filter(
-      (id) => !document.getElementById(`message-${id}`),
-    );
-    if (missing.length) await refreshMessages(missing);
+    const sent = [result.data.user_message.id, result.data.reply.id];
+    if (!(await shownSoon(sent))) {
+      await refreshMessages(sent.filter((id) => !document.getElementById(`message-${id}`)));
+    }
     scrollToLatest();
   } catch {
     showComposerError("The message could not be sent. Check your connection and try again.");
