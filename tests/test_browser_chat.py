@@ -289,6 +289,28 @@ def test_a_rate_limit_is_said_once(
     expect(page.locator("#composer textarea")).to_have_value("Hello again")  # nothing is lost
 
 
+class HeldSocketEvents:
+    """What the server sends on the page's socket goes through here, so it can be held back
+    (while `holding`) and delivered later, in order."""
+
+    def __init__(self, page: Page) -> None:
+        self.holding = False
+        self._held: list[str | bytes] = []
+        self._sockets: list[WebSocketRoute] = []
+        page.route_web_socket(re.compile(r"/ws/"), self._through)
+
+    def _through(self, socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        self._sockets.append(socket)
+        server.on_message(lambda m: self._held.append(m) if self.holding else socket.send(m))
+
+    def release(self) -> None:
+        self.holding = False
+        for message in self._held:
+            self._sockets[-1].send(message)
+        self._held.clear()
+
+
 @override_settings(ONYX_BUILTIN_WORD_DELAY=0.05)
 def test_a_bubble_fetched_before_its_reply_finished_does_not_undo_the_finish(
     base_url: str, open_page: OpenPage
@@ -298,22 +320,14 @@ def test_a_bubble_fetched_before_its_reply_finished_does_not_undo_the_finish(
     streaming bubble (it stayed 'streaming' until a reload)."""
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     page = open_page()
-    # What the server sends on the socket goes through here, so it can be held back.
-    holding, held, sockets = [False], [], []
-
-    def through(socket: WebSocketRoute) -> None:
-        server = socket.connect_to_server()
-        sockets.append(socket)
-        server.on_message(lambda m: held.append(m) if holding[0] else socket.send(m))
-
-    page.route_web_socket(re.compile(r"/ws/"), through)
+    events = HeldSocketEvents(page)
     # The page's fetch of the bubbles is answered now, delivered later.
     stale: list[tuple[Route, APIResponse]] = []
     page.route(re.compile(r"\?ids="), lambda route: stale.append((route, route.fetch())))
     sign_in_page(page, base_url, alice.email)
     new_chat(page)
 
-    holding[0] = True
+    events.holding = True
     send(page, "Hello, 世界 👋")
     wait_until(lambda: (page.evaluate("0"), stale)[1], what="the page to fetch the bubbles")
     [(route, answer)] = stale
@@ -324,9 +338,7 @@ def test_a_bubble_fetched_before_its_reply_finished_does_not_undo_the_finish(
         ),
         what="the reply to finish",
     )
-    holding[0] = False
-    for message in held:
-        sockets[-1].send(message)
+    events.release()
     reply = page.locator(".message.assistant")
     expect(reply).to_have_attribute("data-status", "done")
     route.fulfill(response=answer)
@@ -342,26 +354,17 @@ def test_a_posts_answer_before_its_events_waits_for_them_rather_than_fetching(
     shows them as they come, with no fetch of its own (under load, a CI run saw one)."""
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     page = open_page()
-    holding, held, sockets = [False], [], []
-
-    def through(socket: WebSocketRoute) -> None:
-        server = socket.connect_to_server()
-        sockets.append(socket)
-        server.on_message(lambda m: held.append(m) if holding[0] else socket.send(m))
-
-    page.route_web_socket(re.compile(r"/ws/"), through)
+    events = HeldSocketEvents(page)
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
     sign_in_page(page, base_url, alice.email)
     new_chat(page)
 
-    holding[0] = True
+    events.holding = True
     with page.expect_response(re.compile(r"/api/chats/\d+/messages/$")) as posted:
         send(page, "Grüß dich, 世界 👋")
     assert posted.value.status == 201
-    holding[0] = False
-    for message in held:
-        sockets[-1].send(message)
+    events.release()
     expect(page.locator(".message.user .body")).to_have_text("Grüß dich, 世界 👋")
     expect(page.locator(".message.assistant")).to_have_attribute("data-status", "done")
     expect(page.locator("[data-role=send]")).to_be_enabled()  # send() is over
