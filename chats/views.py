@@ -56,14 +56,15 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
     if query:
         context["hits"] = selectors.search_chats(user, query)
     else:
-        context.update(
-            chat_groups_context(
-                user,
-                zone=reader_time_zone(request),
-                archived=archived,
-                limit=chats_to_list(request),
-            )
+        listed = chat_groups_context(
+            user,
+            zone=reader_time_zone(request),
+            archived=archived,
+            limit=chats_to_list(request, archived=archived),
         )
+        context.update(listed)
+        if not archived:
+            context["sidebar_groups"] = listed
     return render(request, "chats/list.html", context)
 
 

@@ -122,7 +122,8 @@ def test_chat_pages_take_a_fixed_number_of_queries(
     # messages, their versions, the chat's files, the sidebar, the file picker, the models.
     with django_assert_max_num_queries(10):
         assert alice_client.get(f"/chats/{alice_chat.pk}/").status_code == 200
-    with django_assert_max_num_queries(5):
+    # The user and the chats, read once for the page's own list and its sidebar.
+    with django_assert_max_num_queries(2):
         assert alice_client.get("/chats/").status_code == 200
 
 
@@ -139,7 +140,7 @@ def test_the_sidebar_groups_chats_by_day_with_pinned_first(
     ChatSession.objects.create(owner=alice, title="Hidden away", archived=True)
     page = alice_client.get("/chats/sidebar/").content.decode()
     labels = re.findall(r'<h2 class="group-label">([^<]+)</h2>', page)
-    names = re.findall(r'<span class="chat-name">([^<]+)</span>', page)
+    names = titles_in(page)
     assert labels == ["Pinned", "Today", "Yesterday", "Previous 7 days", "Older"]
     assert names == ["Pinned one", "Fresh", "Recent", "Week", "Ancient"]
     archived = alice_client.get("/chats/", {"archived": "1"}).content.decode()
@@ -194,20 +195,28 @@ def test_the_sidebar_says_when_it_lists_only_the_most_recent_chats(
     )
 
 
+def titles_in(html: str) -> list[str]:
+    return re.findall(r'<span class="chat-name">([^<]+)</span>', html)
+
+
 def listed_titles(client: Client, path: str) -> list[str]:
-    page = client.get(path).content.decode()
-    return re.findall(r'<span class="chat-name">([^<]+)</span>', page)
+    return titles_in(client.get(path).content.decode())
 
 
 def sidebar_rows(client: Client, query: str = "") -> list[str]:
     return listed_titles(client, f"/chats/sidebar/{query}")
 
 
-def test_show_more_lists_the_next_chats_up_to_a_bound(
-    alice_client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def short_sidebar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of three chats, at most seven."""
     monkeypatch.setattr(selectors, "SIDEBAR_CHATS", 3)
     monkeypatch.setattr(selectors, "SIDEBAR_MAX_CHATS", 7)
+
+
+def test_show_more_lists_the_next_chats_up_to_a_bound(
+    alice_client: Client, alice: User, short_sidebar: None
+) -> None:
     titles = [f"Café n°{n} ☕ 会話" for n in range(9)]
     for title in titles:
         make_chat(owner=alice, title=title)
@@ -237,11 +246,26 @@ def test_show_more_lists_the_next_chats_up_to_a_bound(
     assert 'href="/chats/?archived=1&amp;shown=6"' in page
 
 
-def test_a_chat_page_lists_its_own_chat_in_the_sidebar_however_far_down(
-    alice_client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+def test_show_more_on_the_archived_page_lists_more_archived_chats_only(
+    alice_client: Client, alice: User, short_sidebar: None
 ) -> None:
-    monkeypatch.setattr(selectors, "SIDEBAR_CHATS", 3)
-    monkeypatch.setattr(selectors, "SIDEBAR_MAX_CHATS", 7)
+    archived = [f"Rangé n°{n} 📦 归档" for n in range(8)]
+    for title in archived:
+        ChatSession.objects.create(owner=alice, title=title, archived=True)
+    current = [f"En cours n°{n} ✏️ 进行" for n in range(8)]
+    for title in current:
+        make_chat(owner=alice, title=title)
+    page = alice_client.get("/chats/?archived=1&shown=6").content.decode()
+    sidebar = page[page.index('id="chat-groups"') : page.index('data-testid="chat-list"')]
+    own_list = page[page.index('data-testid="chat-list"') :]
+    assert titles_in(own_list) == archived[::-1][:6]
+    # The sidebar lists the chats not archived, as many as on any page: the link was not its.
+    assert titles_in(sidebar) == current[::-1][:3]
+
+
+def test_a_chat_page_lists_its_own_chat_in_the_sidebar_however_far_down(
+    alice_client: Client, alice: User, short_sidebar: None
+) -> None:
     chats = [make_chat(owner=alice, title=f"Fil n°{n} 🧵 线程") for n in range(9)]
     newest_first = [chat.title for chat in reversed(chats)]
 
@@ -249,7 +273,7 @@ def test_a_chat_page_lists_its_own_chat_in_the_sidebar_however_far_down(
         page = alice_client.get(f"/chats/{chat.pk}/").content.decode()
         sidebar = page[page.index('id="chat-groups"') :]
         active = re.search(r'<li class="chat-item active"[^>]*data-title="([^"]+)"', sidebar)
-        titles = re.findall(r'<span class="chat-name">([^<]+)</span>', sidebar)
+        titles = titles_in(sidebar)
         return titles, active.group(1) if active else ""
 
     # The fifth most recent: two pages of three.

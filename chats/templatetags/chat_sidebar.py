@@ -13,10 +13,13 @@ from onyx_site.time_zones import reader_time_zone
 register = template.Library()
 
 
-def chats_to_list(request: HttpRequest) -> int:
-    """How many chats a list shows: `?shown=`, set by its "Show more" link, within what the
-    sidebar allows; SIDEBAR_CHATS when absent or not a number."""
+def chats_to_list(request: HttpRequest, *, archived: bool = False) -> int:
+    """How many chats the list of chats archived or not shows: `?shown=`, set by that list's
+    "Show more" link, within what the sidebar allows; SIDEBAR_CHATS when absent or not a
+    number, or when the link was the other list's (the archived page's own list)."""
     asked = request.GET.get("shown", "")
+    if (request.GET.get("archived") == "1") != archived:
+        return selectors.SIDEBAR_CHATS
     if not (asked.isascii() and asked.isdigit()):
         return selectors.SIDEBAR_CHATS
     asked = asked.lstrip("0") or "0"
@@ -51,13 +54,15 @@ def chat_groups_context(
 @register.inclusion_tag("chats/_chat_groups.html", takes_context=True)
 def chat_sidebar(context: template.Context, *, active: int | None = None) -> dict[str, Any]:
     request = context["request"]
+    # The chats page lists the same chats in its own list, and has read them already.
+    listed = context.get("sidebar_groups") or chat_groups_context(
+        request.user,
+        zone=reader_time_zone(request),
+        limit=chats_to_list(request),
+        including=active if isinstance(active, int) else None,  # "" on pages of no chat
+    )
     return {
-        **chat_groups_context(
-            request.user,
-            zone=reader_time_zone(request),
-            limit=chats_to_list(request),
-            including=active if isinstance(active, int) else None,  # "" on pages of no chat
-        ),
+        **listed,
         "active": active,
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
