@@ -28,6 +28,7 @@ from chats.serializers import (
     ChatSessionSerializer,
     FeedbackSerializer,
     PostMessageSerializer,
+    listed_message_json,
 )
 from onyx_site.api_errors import Conflict, TooManyRequests, no_such
 from onyx_site.api_schema import REPLY_LIMITS, error
@@ -352,7 +353,7 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
             page = services.shown_branch_now(
                 user=user,
                 chat_id=chat_pk,
-                read=lambda: branches.chat_branch_rows(
+                read=lambda: branches.chat_branch_json(
                     user, chat_id=chat_pk, limit=limit, before_id=before_id
                 ),
             )
@@ -361,11 +362,8 @@ class MessageViewSet(viewsets.GenericViewSet[ChatMessage]):
         except ChatMessage.DoesNotExist:
             wrong = "This cursor does not belong to this chat."
             raise ValidationError({"cursor": [wrong]}) from None
-        shown = selectors.ready_to_show(user, page.messages)
-        serializer = ChatMessageSerializer()
-        return paginator.paginated(
-            request, page, [serializer.to_representation(message) for message in shown]
-        )
+        listed = selectors.ready_to_list(user, page.messages)
+        return paginator.paginated(request, page, [listed_message_json(m) for m in listed])
 
     def _send(self, request: Request, *, edit_of: ChatMessage | None) -> Response:
         chat = self._chat()

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from chats import branches, catalogue
-from chats.branches import MessageRow, Shown
+from chats.branches import MessageJson, Shown
 from chats.models import SEARCH_CONFIG, ChatMessage, ChatSession, Siblings, shown_title
 from chats.providers.base import ModelChoice, PromptMessage
 from files import selectors as file_selectors
@@ -334,7 +334,7 @@ def citation_link(citation: dict[str, Any], *, file_exists: bool) -> dict[str, A
     return shown
 
 
-def attach_citation_links(user: User, messages: Sequence[ChatMessage | MessageRow]) -> None:
+def attach_citation_links(user: User, messages: Sequence[ChatMessage | MessageJson]) -> None:
     """Set `shown_citations` on each message; one query for all the files they cite, if any."""
     cited = {
         citation["file_id"]
@@ -363,14 +363,20 @@ def shown_as_only_versions(messages: Iterable[ChatMessage]) -> None:
         message.shown_citations = []
 
 
-def ready_to_show(user: User, messages: Iterable[Shown]) -> list[Shown]:
+def ready_to_show(user: User, messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     """Messages with what a page, the API or an event shows besides their row: the text so far
-    of a reply being written, the versions of each message (a MessageRow is read with them),
-    and where its citations lead."""
+    of a reply being written, the versions of each message, and where its citations lead."""
     shown = with_text_so_far(messages)
     branches.attach_siblings(user, shown)
     attach_citation_links(user, shown)
     return shown
+
+
+def ready_to_list(user: User, messages: list[MessageJson]) -> list[MessageJson]:
+    """ready_to_show() for the API's list, whose rows were read with their versions."""
+    listed = with_text_so_far(messages)
+    attach_citation_links(user, listed)
+    return listed
 
 
 # The files a chat answers from (those attached to it, or all of the owner's when none are), as

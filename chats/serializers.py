@@ -1,13 +1,15 @@
 """The JSON shape of chats and messages, the same in the API and in live events."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from chats import catalogue
-from chats.branches import MessageRow
+from chats.branches import MessageJson
 from chats.models import MAX_SYSTEM_PROMPT_CHARS, ChatMessage, ChatSession
 from chats.rendering import render_assistant_markdown, render_user_text
 from chats.selectors import ChatRow
@@ -21,7 +23,7 @@ MAX_TITLE_CHARS = 200
 def _datetime(value: datetime | str) -> str:
     """As DRF's DateTimeField writes it (ISO 8601, UTC as "Z"), without its per-call
     time-zone lookups: every time here is UTC (settings.TIME_ZONE). A time PostgreSQL already
-    wrote so (a ChatRow's, a MessageRow's) is used as it is."""
+    wrote so (a ChatRow's) is used as it is."""
     if isinstance(value, str):
         return value
     if value.tzinfo is not UTC:  # times read from PostgreSQL already are (onyx_site/db_times.py)
@@ -142,7 +144,6 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "chat_id",
             "role",
             "content",
-            "html",
             "status",
             "error",
             "model_name",
@@ -155,21 +156,20 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "sibling_count",
             "feedback",
             "feedback_comment",
-            "citations",
             "created_at",
+            "html",
+            "citations",
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance: ChatMessage | MessageRow) -> dict[str, Any]:
+    def to_representation(self, instance: ChatMessage) -> dict[str, Any]:
         # By hand, as DRF would build it (a test keeps both the same): ~1 ms per message less.
-        # A MessageRow (the API's list) has the same attributes.
         siblings = instance.siblings
         return {
             "id": instance.pk,
             "chat_id": instance.chat_id,
             "role": instance.role,
             "content": instance.content,
-            "html": self.get_html(instance),
             "status": instance.status,
             "error": instance.error,
             "model_name": instance.model_name,
@@ -182,8 +182,9 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
             "sibling_count": siblings.count,
             "feedback": instance.feedback,
             "feedback_comment": instance.feedback_comment,
-            "citations": instance.shown_citations,
             "created_at": _datetime(instance.created_at),
+            "html": self.get_html(instance),
+            "citations": instance.shown_citations,
         }
 
     def get_citations(self, message: ChatMessage) -> list[dict[str, Any]]:
@@ -198,10 +199,44 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
     def get_sibling_count(self, message: ChatMessage) -> int:
         return message.siblings.count
 
-    def get_html(self, message: ChatMessage | MessageRow) -> str:
-        if message.role == ChatMessage.Role.USER:
-            return render_user_text(message.content)
-        return render_assistant_markdown(message.content)
+    def get_html(self, message: ChatMessage) -> str:
+        return html_of(message.role, message.content)
+
+
+def html_of(role: str, content: str) -> str:
+    if role == ChatMessage.Role.USER:
+        return render_user_text(content)
+    return render_assistant_markdown(content)
+
+
+# A finished message is listed again and again, its HTML the same each time: kept as JSON.
+@lru_cache(maxsize=512)
+def _html_as_json(role: str, content: str) -> bytes:
+    return orjson.dumps(html_of(role, content))
+
+
+def listed_message_json(message: MessageJson) -> orjson.Fragment:
+    """What ChatMessageSerializer writes for a message the API lists, the same bytes (a test
+    keeps them so): the JSON PostgreSQL wrote, with its `html` and `citations` (the serializer's
+    last fields) added."""
+    written = message.written
+    if not message.is_finished:  # the reply's text so far is newer than its row's
+        fields = orjson.loads(written)
+        fields["content"] = message.content
+        written = orjson.dumps(fields)
+    citations = orjson.dumps(message.shown_citations) if message.shown_citations else b"[]"
+    return orjson.Fragment(
+        b"".join(
+            (
+                written[:-1],
+                b',"html":',
+                _html_as_json(message.role, message.content),
+                b',"citations":',
+                citations,
+                b"}",
+            )
+        )
+    )
 
 
 class PostMessageSerializer(StrictTypes):

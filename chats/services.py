@@ -503,7 +503,7 @@ def set_feedback(*, message: ChatMessage, value: int | None, comment: str = "") 
 def shown_branch_now(
     *, user: User, chat_id: int, read: Callable[[], branches.BranchPage[branches.Shown]]
 ) -> branches.BranchPage[branches.Shown]:
-    """`read()` (a page of branches.shown_branch or chat_branch_rows), with a reply on it that
+    """`read()` (a page of branches.shown_branch or chat_branch_json), with a reply on it that
     no job will ever finish marked failed first. Only a page showing an unfinished reply pays
     for that check (a chat has at most one; sending a message checks it too)."""
     page = read()

@@ -75,8 +75,8 @@ def heavy(db: None) -> User:
 def test_a_page_of_a_long_chat_reads_the_page_not_the_chat(heavy: User) -> None:
     chat = ChatSession.objects.for_user(heavy).get(title="Long 長い 📜")
     for _ in range(2):  # the first use prepares the statement; the plan kept is the second's
-        read = _read_by(lambda: branches.chat_branch_rows(heavy, chat_id=chat.pk, limit=PAGE))
-    page = branches.chat_branch_rows(heavy, chat_id=chat.pk, limit=PAGE)
+        read = _read_by(lambda: branches.chat_branch_json(heavy, chat_id=chat.pk, limit=PAGE))
+    page = branches.chat_branch_json(heavy, chat_id=chat.pk, limit=PAGE)
     newest_first = range(LONG_CHAT - 1, LONG_CHAT - PAGE - 1, -1)
     assert [m.content for m in page.messages] == [
         CONTENT.replace("{n}", str(n)) for n in newest_first
@@ -88,11 +88,11 @@ def test_a_page_of_a_long_chat_reads_the_page_not_the_chat(heavy: User) -> None:
     oldest_shown = page.messages[-1].pk
     for _ in range(2):  # the next page, from a cursor: its message too is found by its id
         read = _read_by(
-            lambda: branches.chat_branch_rows(
+            lambda: branches.chat_branch_json(
                 heavy, chat_id=chat.pk, limit=PAGE, before_id=oldest_shown
             )
         )
-    older = branches.chat_branch_rows(heavy, chat_id=chat.pk, limit=PAGE, before_id=oldest_shown)
+    older = branches.chat_branch_json(heavy, chat_id=chat.pk, limit=PAGE, before_id=oldest_shown)
     assert older.messages[0].content == CONTENT.replace("{n}", str(LONG_CHAT - PAGE - 1))
     assert read <= 3 * (PAGE + 1) + 5
 

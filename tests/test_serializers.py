@@ -3,6 +3,7 @@ generic serializer would build from the same fields."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import orjson
 import pytest
 from rest_framework import serializers
 
@@ -10,7 +11,8 @@ from accounts.api import MeSerializer
 from accounts.models import User
 from chats import branches, selectors
 from chats.models import ChatMessage, ChatSession
-from chats.serializers import ChatMessageSerializer, ChatSessionSerializer
+from chats.serializers import ChatMessageSerializer, ChatSessionSerializer, listed_message_json
+from onyx_site import live_state
 from tests.conftest import make_user
 from tests.factories import add_message, make_chat, make_file
 
@@ -57,9 +59,11 @@ def test_a_message_is_what_drf_would_make_of_it(alice: User) -> None:
 
 
 @pytest.mark.django_db
-def test_the_api_list_reads_rows_that_serialize_as_the_messages_do(alice: User) -> None:
+def test_the_api_list_writes_the_bytes_the_serializer_writes_for_each_message(alice: User) -> None:
     chat = make_chat(owner=alice)
-    question = add_message(chat, "user", "Qu'est-ce que le café ☕? 咖啡\r\nZeile 2", parent=None)
+    question = add_message(
+        chat, "user", 'Qu\'est-ce que le "café" ☕? 咖啡\r\nZeile 2\t\\ \x01 </p>', parent=None
+    )
     add_message(chat, "assistant", "Alt 🙂", parent=question, status="failed", error="Kaputt")
     kept = make_file(owner=alice, name="menü.txt")
     gone = make_file(owner=alice, name="gelöscht.txt")
@@ -74,32 +78,48 @@ def test_the_api_list_reads_rows_that_serialize_as_the_messages_do(alice: User) 
         parent=question,
         citations=citations,
         feedback=-1,
-        feedback_comment="Trop court",
+        feedback_comment="Trop « court »",
         model_name="bench-model",
         prompt_tokens=11,
         completion_tokens=7,
     )
     gone.delete()
-    add_message(chat, "user", "Und jetzt?", client_id="tab-1 ✓")
+    add_message(chat, "user", "Und jetzt? 🤔", client_id="tab-1 ✓")
+    # A reply being written: its text so far is in Redis, newer than its row's.
+    writing = add_message(chat, "assistant", "Der Anf", status="streaming")
+    live_state.store_event(
+        alice.pk,
+        {"type": "message.delta", "message_id": writing.pk, "delta": "Der Anfang …"},
+        live_state.ReplyText(writing.pk, append="Der Anfang …"),
+    )
     chat.refresh_from_db()
     serializer = ChatMessageSerializer()
 
-    def as_json(messages: list) -> list[dict]:  # type: ignore[type-arg]
-        shown = selectors.ready_to_show(alice, messages)
-        return [serializer.to_representation(m) for m in shown]
+    def listed(page: branches.BranchPage[branches.MessageJson]) -> list[bytes]:
+        shown = selectors.ready_to_list(alice, page.messages)
+        return [orjson.dumps(listed_message_json(m)) for m in shown]
+
+    def serialized(page: branches.BranchPage[ChatMessage]) -> list[bytes]:
+        shown = selectors.ready_to_show(alice, page.messages)
+        return [orjson.dumps(serializer.to_representation(m)) for m in shown]
 
     shown = branches.shown_branch(alice, chat, limit=50).messages
     for limit in (1, 2, 3, 50):
         for before in (None, *shown):
-            rows = branches.chat_branch_rows(
+            rows = branches.chat_branch_json(
                 alice, chat_id=chat.pk, limit=limit, before_id=before.pk if before else None
             )
             models = branches.shown_branch(alice, chat, limit=limit, before=before)
-            assert as_json(rows.messages) == as_json(models.messages)
+            assert listed(rows) == serialized(models)
             assert rows.older == models.older
-    listed = as_json(branches.chat_branch_rows(alice, chat_id=chat.pk, limit=50).messages)
-    assert [m["sibling_count"] for m in listed] == [1, 2, 1]
-    assert [c["deleted"] for c in listed[1]["citations"]] == [False, True]
+    page = [
+        orjson.loads(m) for m in listed(branches.chat_branch_json(alice, chat_id=chat.pk, limit=50))
+    ]
+    assert [m["sibling_count"] for m in page] == [1, 1, 2, 1]
+    assert [c["deleted"] for c in page[2]["citations"]] == [False, True]
+    assert page[0]["content"] == "Der Anfang …"
+    assert page[0]["html"] == "<p>Der Anfang …</p>\n"
+    assert page[3]["html"].startswith("Qu&#x27;est-ce que le &quot;café&quot; ☕? 咖啡<br>Zeile 2")
 
 
 @pytest.mark.django_db
@@ -136,9 +156,8 @@ def test_the_message_list_writes_times_as_drf_does_whatever_their_microseconds(
     for n, moment in enumerate(times):
         message = add_message(chat, "user", f"Zeit {n} — 時間 ⏰")
         ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
-    listed = branches.chat_branch_rows(alice, chat_id=chat.pk, limit=10).messages
+    page = branches.chat_branch_json(alice, chat_id=chat.pk, limit=10).messages
+    listed = [orjson.loads(m.written)["created_at"] for m in page]
     field = serializers.DateTimeField()
-    assert [m.created_at for m in reversed(listed)] == [
-        field.to_representation(moment.astimezone(UTC)) for moment in times
-    ]
-    assert listed[0].created_at == "2000-01-01T04:00:00.120000Z"
+    assert listed[::-1] == [field.to_representation(moment.astimezone(UTC)) for moment in times]
+    assert listed[0] == "2000-01-01T04:00:00.120000Z"
