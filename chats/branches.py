@@ -82,11 +82,12 @@ class MessageJson:
 # chats_shown_branch() (migrations 0009 and 0012; PostgreSQL keeps its plan for the connection)
 # the fields of MessageJson, all NULL for an empty page. Its JSON has the serializer's field
 # names, order and formats (times as the API writes them) and comes as UTF-8 bytes, never
-# decoded into Python. The cursor's message is found by its id alone (`OFFSET 0` keeps
-# PostgreSQL from merging that lookup into the join): a plan made for the average chat
-# otherwise read every message of the chat to find it.
+# decoded into Python (read in the binary format: as text, a bytea is written in hex). The
+# cursor's message is found by its id alone (`OFFSET 0` keeps PostgreSQL from merging that
+# lookup into the join): a plan made for the average chat otherwise read every message of the
+# chat to find it.
 _CHAT_BRANCH_PAGE = f"""
-SELECT b.id IS NOT NULL, page.id, page.role, page.status, page.content, page.citations,
+SELECT b.id IS NOT NULL, page.id, page.role, page.status, page.content, page.citations::text,
     convert_to((SELECT row_to_json(shown) FROM (SELECT
         page.id AS id, page.chat_id AS chat_id, page.role AS role, page.content AS content,
         page.status AS status, page.error AS error, page.model_name AS model_name,
@@ -181,7 +182,10 @@ def chat_branch_json(
     if before_id is not None and not 0 < before_id < 2**63:
         before_id = 0  # no message's id: the chat is still looked up, and its 404 comes first
     rows = ChatMessage.objects.rows_for_user(
-        user, _CHAT_BRANCH_PAGE, {"chat": chat_id, "before": before_id, "limit": limit + 1}
+        user,
+        _CHAT_BRANCH_PAGE,
+        {"chat": chat_id, "before": before_id, "limit": limit + 1},
+        binary=True,  # the JSON as it is, not written in hex and decoded back
     )
     if not rows:
         raise ChatSession.DoesNotExist

@@ -43,16 +43,17 @@ class OwnedQuerySet(models.QuerySet[_Model]):
         return rows[0]
 
     def rows_for_user(
-        self, user: Any, statement: str, parameters: Mapping[str, Any]
+        self, user: Any, statement: str, parameters: Mapping[str, Any], *, binary: bool = False
     ) -> list[tuple[Any, ...]]:
         """The rows of a hand-written statement over `user`'s rows, as tuples: no model
         instances, so a page of a list reads several times faster. The statement is prepared,
-        and planned once per connection (onyx_site/postgresql/base.py)."""
+        and planned once per connection (onyx_site/postgresql/base.py); `binary` reads its
+        rows in PostgreSQL's binary format (for `bytea` columns)."""
         owner = _owner_of(user, statement)
         if owner is None:
             return []
         connection = cast(DatabaseWrapper, connections[self.db])
-        with connection.prepared_cursor() as cursor:
+        with connection.prepared_cursor(binary=binary) as cursor:
             cursor.execute(statement, {**parameters, "owner": owner})
             return cursor.fetchall()
 

@@ -92,15 +92,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return "prepare_threshold" not in self.settings_dict["OPTIONS"]
 
     @async_unsafe
-    def prepared_cursor(self) -> CursorWrapper:
+    def prepared_cursor(self, *, binary: bool = False) -> CursorWrapper:
         """A cursor whose statements are bound on the server and prepared (on this connection,
         at their first use), wrapped as Django wraps its own, so query logging and counting see
-        them."""
+        them. With `binary`, results come in PostgreSQL's binary format: a `bytea` as it is
+        stored, where the text format writes it in hex for libpq to decode byte by byte."""
         self.ensure_connection()
         self.validate_thread_sharing()
         kind = _PreparingCursor if self._prepares else _ServerBindingCursor
         with self.wrap_database_errors:
             cursor: Any = kind(self.connection)  # django-stubs: a DB-API cursor
+        if binary:
+            cursor.format = psycopg.pq.Format.BINARY
         return self.make_debug_cursor(cursor) if self.queries_logged else self.make_cursor(cursor)
 
 
