@@ -63,15 +63,11 @@ class MessageJson:
 
     pk: int
     role: str
-    status: str
+    is_finished: bool
     content: str
     citations: list[dict[str, Any]]
     written: bytes
     shown_citations: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in ChatMessage.FINISHED
 
 
 # The API's page of the branch chat %(chat)s shows: from its last message, or from above the
@@ -193,8 +189,11 @@ def chat_branch_json(
         raise ChatMessage.DoesNotExist
     if rows[0][1] is None:  # the chat, with no page
         return BranchPage(messages=[], older=False)
+    finished = ChatMessage.FINISHED
     messages = [
-        MessageJson(pk, role, status, content, json.loads(cited) if cited else [], written)
+        MessageJson(
+            pk, role, status in finished, content, json.loads(cited) if cited else [], written
+        )
         for _, pk, role, status, content, cited, written in rows[:limit]
     ]
     return BranchPage(messages=messages, older=len(rows) > limit)

@@ -348,11 +348,15 @@ def attach_citation_links(user: User, messages: Sequence[ChatMessage | MessageJs
         else set()
     )
     for message in messages:
-        message.shown_citations = [
-            citation_link(citation, file_exists=citation.get("file_id") in existing)
-            for citation in message.citations
-            if isinstance(citation, dict)
-        ]
+        message.shown_citations = (
+            [
+                citation_link(citation, file_exists=citation.get("file_id") in existing)
+                for citation in message.citations
+                if isinstance(citation, dict)
+            ]
+            if message.citations
+            else []
+        )
 
 
 def shown_as_only_versions(messages: Iterable[ChatMessage]) -> None:

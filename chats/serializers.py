@@ -200,19 +200,21 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
         return message.siblings.count
 
     def get_html(self, message: ChatMessage) -> str:
-        return html_of(message.role, message.content)
-
-
-def html_of(role: str, content: str) -> str:
-    if role == ChatMessage.Role.USER:
-        return render_user_text(content)
-    return render_assistant_markdown(content)
+        if message.role == ChatMessage.Role.USER:
+            return render_user_text(message.content)
+        return render_assistant_markdown(message.content)
 
 
 # A finished message is listed again and again, its HTML the same each time: kept as JSON.
+# One cache per role, each keyed by the text alone (no key tuple to build and hash).
 @lru_cache(maxsize=512)
-def _html_as_json(role: str, content: str) -> bytes:
-    return orjson.dumps(html_of(role, content))
+def _user_html_as_json(content: str) -> bytes:
+    return orjson.dumps(render_user_text(content))
+
+
+@lru_cache(maxsize=512)
+def _assistant_html_as_json(content: str) -> bytes:
+    return orjson.dumps(render_assistant_markdown(content))
 
 
 def listed_message_json(message: MessageJson) -> orjson.Fragment:
@@ -230,7 +232,11 @@ def listed_message_json(message: MessageJson) -> orjson.Fragment:
             (
                 written[:-1],
                 b',"html":',
-                _html_as_json(message.role, message.content),
+                (
+                    _user_html_as_json(message.content)
+                    if message.role == ChatMessage.Role.USER
+                    else _assistant_html_as_json(message.content)
+                ),
                 b',"citations":',
                 citations,
                 b"}",
