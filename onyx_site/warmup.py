@@ -1,14 +1,21 @@
 """Work a process would otherwise do on its first requests, done once at start-up instead:
-compile the page templates, build the URL resolver, load the Markdown renderer. The first
-visitor after a deploy or restart then waits no longer than the next one."""
+compile the page templates and the form widgets' templates, build the URL resolver and compile
+each URL's reversing pattern, import the context processors, the locale's formats and the
+message and session classes, load the Markdown renderer. The first visitor after a deploy or
+restart then waits no longer than the next one."""
 
+import contextlib
 import logging
 from pathlib import Path
 
+import django
 from django.conf import settings
-from django.template import TemplateDoesNotExist
+from django.forms.renderers import get_default_renderer
+from django.template import Engine, TemplateDoesNotExist
 from django.template.loader import get_template
-from django.urls import get_resolver, reverse
+from django.urls import NoReverseMatch, get_resolver, reverse
+from django.utils import formats
+from django.utils.module_loading import import_string
 
 from onyx_site import gc_tuning
 from onyx_site.time_zones import known_zone_names
@@ -21,14 +28,41 @@ def _page_templates() -> list[str]:
     return sorted(str(path.relative_to(root)) for path in root.rglob("*.html"))
 
 
+def _widget_templates() -> list[str]:
+    root = Path(django.__file__).parent / "forms" / "templates"
+    return sorted(
+        str(path.relative_to(root)) for path in (root / "django/forms/widgets").glob("*.html")
+    )
+
+
+def _reverse_every_url() -> None:
+    """Django compiles a URL's reversing pattern the first time reverse() builds it."""
+    resolver = get_resolver()
+    for name in resolver.reverse_dict:
+        if not isinstance(name, str):
+            continue
+        for possibility, *_ in resolver.reverse_dict.getlist(name):
+            for _, parameters in possibility:
+                # A parameter that is not a number: built when first used.
+                with contextlib.suppress(NoReverseMatch):
+                    reverse(name, kwargs=dict.fromkeys(parameters, "1"))
+
+
 def warm_up() -> None:
     for name in _page_templates():
         try:
             get_template(name)
         except TemplateDoesNotExist:  # pragma: no cover - listed from the directory itself
             log.warning("Template %s vanished during warm-up", name)
+    widgets = get_default_renderer()
+    for name in _widget_templates():
+        widgets.get_template(name)
     get_resolver().url_patterns  # noqa: B018 (compiles every pattern)
-    reverse("chat-list")
+    _reverse_every_url()
+    Engine.get_default().template_context_processors  # noqa: B018 (imports them)
+    formats.get_format("DATE_FORMAT")  # imports the locale's formats
+    import_string(settings.MESSAGE_STORAGE)
+    import_string(settings.SESSION_SERIALIZER)
     from chats.rendering import render_assistant_markdown
 
     render_assistant_markdown("*Warm* `up` with a [link](https://example.com)\n\n- one\n- two")
