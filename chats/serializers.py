@@ -200,21 +200,37 @@ class ChatMessageSerializer(serializers.ModelSerializer[ChatMessage]):
         return message.siblings.count
 
     def get_html(self, message: ChatMessage) -> str:
-        if message.role == ChatMessage.Role.USER:
-            return render_user_text(message.content)
-        return render_assistant_markdown(message.content)
+        return _html(message.role, message.content)
 
 
-# A finished message is listed again and again, its HTML the same each time: kept as JSON.
-# One cache per role, each keyed by the text alone (no key tuple to build and hash).
+def _html(role: str, content: str) -> str:
+    if role == ChatMessage.Role.USER:
+        return render_user_text(content)
+    return render_assistant_markdown(content)  # kept once rendered
+
+
+# A message's HTML as JSON, kept for texts of up to _KEPT_CHARS (most messages): a listed page
+# then encodes none of them again (~10,000 instructions a message of accents, CJK or emoji).
+# Longer ones are encoded each time, so these caches stay within a few megabytes.
+_KEPT_CHARS = 4_000
+
+
 @lru_cache(maxsize=512)
-def _user_html_as_json(content: str) -> bytes:
+def _user_html_json(content: str) -> bytes:
     return orjson.dumps(render_user_text(content))
 
 
 @lru_cache(maxsize=512)
-def _assistant_html_as_json(content: str) -> bytes:
+def _assistant_html_json(content: str) -> bytes:
     return orjson.dumps(render_assistant_markdown(content))
+
+
+def _html_json(role: str, content: str) -> bytes:
+    if len(content) > _KEPT_CHARS:
+        return orjson.dumps(_html(role, content))
+    if role == ChatMessage.Role.USER:
+        return _user_html_json(content)
+    return _assistant_html_json(content)
 
 
 def listed_message_json(message: MessageJson) -> orjson.Fragment:
@@ -232,11 +248,7 @@ def listed_message_json(message: MessageJson) -> orjson.Fragment:
             (
                 written[:-1],
                 b',"html":',
-                (
-                    _user_html_as_json(message.content)
-                    if message.role == ChatMessage.Role.USER
-                    else _assistant_html_as_json(message.content)
-                ),
+                _html_json(message.role, message.content),
                 b',"citations":',
                 citations,
                 b"}",

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accounts.api import MeSerializer
 from accounts.models import User
 from chats import branches, selectors
+from chats import serializers as serializers_module
 from chats.models import ChatMessage, ChatSession
 from chats.serializers import ChatMessageSerializer, ChatSessionSerializer, listed_message_json
 from onyx_site import live_state
@@ -84,7 +85,10 @@ def test_the_api_list_writes_the_bytes_the_serializer_writes_for_each_message(al
         completion_tokens=7,
     )
     gone.delete()
-    add_message(chat, "user", "Und jetzt? 🤔", client_id="tab-1 ✓")
+    # Longer than the HTML kept as JSON (chats.serializers._KEPT_CHARS): encoded each time.
+    long_question = "Und jetzt? 🤔 " + "Länger, 更长 🧵\n" * 400
+    assert len(long_question) > serializers_module._KEPT_CHARS
+    add_message(chat, "user", long_question, client_id="tab-1 ✓")
     # A reply being written: its text so far is in Redis, newer than its row's.
     writing = add_message(chat, "assistant", "Der Anf", status="streaming")
     live_state.store_event(
