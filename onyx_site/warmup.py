@@ -1,5 +1,5 @@
 """Work a process would otherwise do on its first requests, done once at start-up instead:
-compile the page templates and the form widgets' templates, build the URL resolver and compile
+compile the page templates and Django's form templates, build the URL resolver and compile
 each URL's reversing pattern, import the context processors, the locale's formats and the
 message and session classes, load the Markdown renderer. The first visitor after a deploy or
 restart then waits no longer than the next one."""
@@ -23,16 +23,9 @@ from onyx_site.time_zones import known_zone_names
 log = logging.getLogger(__name__)
 
 
-def _page_templates() -> list[str]:
-    root = Path(settings.BASE_DIR) / "templates"
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*.html"))
-
-
-def _widget_templates() -> list[str]:
-    root = Path(django.__file__).parent / "forms" / "templates"
-    return sorted(
-        str(path.relative_to(root)) for path in (root / "django/forms/widgets").glob("*.html")
-    )
+def _templates_in(root: Path, folder: str = ".") -> list[str]:
+    """The names of the templates in `folder` of a template directory `root`."""
+    return sorted(str(path.relative_to(root)) for path in (root / folder).rglob("*.html"))
 
 
 def _reverse_every_url() -> None:
@@ -49,13 +42,13 @@ def _reverse_every_url() -> None:
 
 
 def warm_up() -> None:
-    for name in _page_templates():
+    for name in _templates_in(Path(settings.BASE_DIR) / "templates"):
         try:
             get_template(name)
         except TemplateDoesNotExist:  # pragma: no cover - listed from the directory itself
             log.warning("Template %s vanished during warm-up", name)
     widgets = get_default_renderer()
-    for name in _widget_templates():
+    for name in _templates_in(Path(django.__file__).parent / "forms/templates", "django/forms"):
         widgets.get_template(name)
     get_resolver().url_patterns  # noqa: B018 (compiles every pattern)
     _reverse_every_url()
