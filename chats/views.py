@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,7 +20,11 @@ from chats.forms import (
     RenameForm,
 )
 from chats.models import ChatMessage, ChatSession
-from chats.templatetags.chat_sidebar import chat_groups_context, chats_to_list
+from chats.templatetags.chat_sidebar import (
+    chat_groups_context,
+    chats_to_list,
+    render_chat_groups,
+)
 from files import selectors as file_selectors
 from files.models import UserFile
 from onyx_site import live_state
@@ -62,9 +67,13 @@ def chat_list_page(request: HttpRequest) -> HttpResponse:
             archived=archived,
             limit=chats_to_list(request, archived=archived),
         )
-        context.update(listed)
+        context["archived"] = archived
+        # The page's own list, and on the page of chats not archived its sidebar's too.
+        context["chat_groups"] = render_chat_groups(
+            listed, request=request, csrf_token=get_token(request)
+        )
         if not archived:
-            context["sidebar_groups"] = listed
+            context["sidebar_html"] = context["chat_groups"]
     return render(request, "chats/list.html", context)
 
 

@@ -127,6 +127,25 @@ def test_chat_pages_take_a_fixed_number_of_queries(
         assert alice_client.get("/chats/").status_code == 200
 
 
+def test_the_chats_page_renders_its_list_once_for_itself_and_its_sidebar(
+    alice_client: Client, alice: User
+) -> None:
+    for title in ("Café ☕", "会议 📅", "Überblick"):
+        make_chat(owner=alice, title=title)
+    response = alice_client.get("/chats/")
+    rendered = [t.name for t in response.templates].count("chats/_chat_groups.html")
+    assert rendered == 1
+    page = response.content.decode()
+    sidebar = page[page.index('id="chat-groups"') : page.index("</nav>")]
+    own_list = page[page.index('data-testid="chat-list"') :]
+    own_list = own_list[: own_list.index("</nav>")]
+    assert titles_in(sidebar) == titles_in(own_list) == ["Überblick", "会议 📅", "Café ☕"]
+    # The archived page renders its own list and the sidebar's, each once.
+    response = alice_client.get("/chats/?archived=1")
+    rendered = [t.name for t in response.templates].count("chats/_chat_groups.html")
+    assert rendered == 2
+
+
 def test_the_sidebar_groups_chats_by_day_with_pinned_first(
     alice_client: Client, alice: User
 ) -> None:

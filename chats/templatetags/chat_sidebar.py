@@ -3,8 +3,9 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
 from chats import selectors, sidebar_items
@@ -51,22 +52,29 @@ def chat_groups_context(
     }
 
 
-@register.inclusion_tag("chats/_chat_groups.html", takes_context=True)
-def chat_sidebar(context: template.Context, *, active: int | None = None) -> dict[str, Any]:
+def render_chat_groups(
+    listed: dict[str, Any], *, request: HttpRequest, csrf_token: Any, active: int | None = None
+) -> SafeString:
+    """templates/chats/_chat_groups.html for what chat_groups_context() read."""
+    context = {**listed, "active": active, "csrf_token": csrf_token, "request": request}
+    html = get_template("chats/_chat_groups.html").render(context)
+    return mark_safe(html)  # noqa: S308  (the template's escaped output)
+
+
+@register.simple_tag(takes_context=True)
+def chat_sidebar(context: template.Context, *, active: int | None = None) -> SafeString:
+    # The chats page lists the same chats in its own list, and has rendered them already.
+    rendered: SafeString | None = context.get("sidebar_html")
+    if rendered is not None:
+        return rendered
     request = context["request"]
-    # The chats page lists the same chats in its own list, and has read them already.
-    listed = context.get("sidebar_groups") or chat_groups_context(
-        request.user,
-        zone=reader_time_zone(request),
-        limit=chats_to_list(request),
-        including=active if isinstance(active, int) else None,  # "" on pages of no chat
+    active = active if isinstance(active, int) else None  # "" on pages of no chat
+    listed = chat_groups_context(
+        request.user, zone=reader_time_zone(request), limit=chats_to_list(request), including=active
     )
-    return {
-        **listed,
-        "active": active,
-        "csrf_token": context.get("csrf_token"),
-        "request": context["request"],
-    }
+    return render_chat_groups(
+        listed, request=request, csrf_token=context.get("csrf_token"), active=active
+    )
 
 
 @register.simple_tag(takes_context=True)
