@@ -15,7 +15,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from chats.models import ChatMessage, ChatSession  # noqa: E402
-from files.models import UserFile  # noqa: E402
+from tests.factories import many_files  # noqa: E402
 
 PASSWORD = "bench password 123 long enough"
 
@@ -52,22 +52,6 @@ def _chat_with_messages(owner: User, count: int) -> ChatSession:
     return chat
 
 
-def _files(owner: User, count: int) -> list[UserFile]:
-    return UserFile.objects.bulk_create(
-        UserFile(
-            owner=owner,
-            name=f"Rapport n°{n} 報告 📊.txt",
-            storage_name=f"bench/{owner.pk}/{n}",
-            size=100,
-            kind="text",
-            content_type="text/plain",
-            sha256=f"{n:064d}",
-            status=UserFile.Status.READY,
-        )
-        for n in range(count)
-    )
-
-
 def main() -> None:
     few = _user("few@bench.example")  # 20 chats
     many = _user("many@bench.example")  # 200 chats
@@ -85,7 +69,8 @@ def main() -> None:
     reader_chats = {count: _chat_with_messages(reader, count).pk for count in (10, 50, 10_000)}
     heavy_chat = _chat_with_messages(heavy, 10).pk
     for owner, count, chat in ((reader, 50, reader_chats[10]), (heavy, 3_000, heavy_chat)):
-        ChatSession.objects.get(pk=chat).files.set(_files(owner, count)[:2])
+        files = many_files(owner, count, name="Rapport n°{n} 報告 📊.txt", all_read=True)
+        ChatSession.objects.get(pk=chat).files.set(files[:2])
     ids = {
         "password": PASSWORD,
         "users": {

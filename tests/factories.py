@@ -83,9 +83,9 @@ def make_file(*, owner: User, name: str, chunks: Sequence[str] = ()) -> UserFile
     return file
 
 
-def many_files(owner: User, count: int, *, name: str) -> list[UserFile]:
+def many_files(owner: User, count: int, *, name: str, all_read: bool = False) -> list[UserFile]:
     """`count` files in one statement (no bytes stored), named `name` with {n} their number;
-    one in three is still being read."""
+    one in three is still being read unless `all_read`."""
     return UserFile.objects.bulk_create(
         UserFile(
             owner=owner,
@@ -95,7 +95,7 @@ def many_files(owner: User, count: int, *, name: str) -> list[UserFile]:
             kind="text",
             content_type="text/plain",
             sha256=f"{n:064d}",
-            status=UserFile.Status.READY if n % 3 else UserFile.Status.PROCESSING,
+            status=UserFile.Status.READY if all_read or n % 3 else UserFile.Status.PROCESSING,
         )
         for n in range(count)
     )
