@@ -209,9 +209,11 @@ def _html(role: str, content: str) -> str:
     return render_assistant_markdown(content)  # kept once rendered
 
 
-# A message's HTML as JSON, kept for texts of up to _KEPT_CHARS (most messages): a listed page
-# then encodes none of them again (~10,000 instructions a message of accents, CJK or emoji).
-# Longer ones are encoded each time, so these caches stay within a few megabytes.
+# A finished message's HTML as JSON, kept for texts of up to _KEPT_CHARS (most messages): a
+# listed page then encodes none of them again (~10,000 instructions a message of accents, CJK or
+# emoji). Longer ones are encoded each time, so each cache holds a few megabytes for usual text
+# and ~20 MB at most (512 texts of 4,000 emoji and their HTML). A reply being written is not
+# kept: its text changes at every read and would push finished ones out.
 _KEPT_CHARS = 4_000
 
 
@@ -225,8 +227,8 @@ def _assistant_html_json(content: str) -> bytes:
     return orjson.dumps(render_assistant_markdown(content))
 
 
-def _html_json(role: str, content: str) -> bytes:
-    if len(content) > _KEPT_CHARS:
+def _html_json(role: str, content: str, *, finished: bool) -> bytes:
+    if not finished or len(content) > _KEPT_CHARS:
         return orjson.dumps(_html(role, content))
     if role == ChatMessage.Role.USER:
         return _user_html_json(content)
@@ -248,7 +250,7 @@ def listed_message_json(message: MessageJson) -> orjson.Fragment:
             (
                 written[:-1],
                 b',"html":',
-                _html_json(message.role, message.content),
+                _html_json(message.role, message.content, finished=message.is_finished),
                 b',"citations":',
                 citations,
                 b"}",

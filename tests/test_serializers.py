@@ -127,6 +127,29 @@ def test_the_api_list_writes_the_bytes_the_serializer_writes_for_each_message(al
 
 
 @pytest.mark.django_db
+def test_the_api_list_keeps_the_html_of_finished_messages_only(alice: User) -> None:
+    chat = make_chat(owner=alice)
+    question = add_message(chat, "user", "Wie geht's? 你好 👋")
+    done = add_message(chat, "assistant", "Gut, **danke** 🙂", parent=question)
+    writing = add_message(chat, "assistant", "Ich schr", parent=question, status="streaming")
+    caches = (serializers_module._user_html_json, serializers_module._assistant_html_json)
+    for cache in caches:
+        cache.cache_clear()
+    page = branches.chat_branch_json(alice, chat_id=chat.pk, limit=50).messages
+    assert {m.pk for m in page} == {writing.pk, question.pk}
+    for message in selectors.ready_to_list(alice, page):
+        listed_message_json(message)
+    # The question is kept; the reply being written, whose text changes at every read, is not.
+    assert [cache.cache_info().currsize for cache in caches] == [1, 0]
+    chat.active_leaf = done
+    chat.save(update_fields=["active_leaf"])
+    page = branches.chat_branch_json(alice, chat_id=chat.pk, limit=50).messages
+    for message in selectors.ready_to_list(alice, page):
+        listed_message_json(message)
+    assert [cache.cache_info().currsize for cache in caches] == [1, 1]
+
+
+@pytest.mark.django_db
 def test_the_chat_list_writes_times_as_drf_does_whatever_their_microseconds(alice: User) -> None:
     times = [
         datetime(2026, 11, 27, 17, 1, 2, tzinfo=UTC),  # no microseconds: none written
