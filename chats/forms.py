@@ -65,7 +65,7 @@ class ChatFilesForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._user = user
-        self.listed: list[UserFile] = []
+        self.listed: list[file_selectors.ChooserFile] = []
         self.ticked: set[int] = set()
         self.unlisted = 0
         field = self.fields["use_files"]

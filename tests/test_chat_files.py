@@ -190,6 +190,18 @@ def test_the_chooser_lists_the_attached_files_and_the_newest_others(
     assert _attached(alice_chat) == [unlisted.name]
 
 
+def test_a_chat_with_more_files_attached_than_the_chooser_lists_shows_them_all_ticked(
+    alice: User, alice_client: Client, alice_chat: ChatSession
+) -> None:
+    files = many_files(alice, CHOOSER_FILES + 3, name="Akte {n:02d} — 文件 🗂.txt")
+    attached = files[: CHOOSER_FILES + 1]
+    services.update_chat(chat=alice_chat, files=attached)
+    chooser = _chooser(alice_client.get(f"/chats/{alice_chat.pk}/").content.decode())
+    assert [f for f in files if f'value="{f.pk}"' in chooser] == attached
+    assert chooser.count("checked") == CHOOSER_FILES + 1
+    assert "Your 2 older files are not listed here." in chooser
+
+
 def test_a_few_files_are_all_listed(
     alice: User, alice_client: Client, alice_chat: ChatSession
 ) -> None:
