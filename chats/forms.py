@@ -79,6 +79,18 @@ class ChatFilesForm(forms.Form):
         self.ticked = {file.pk for file in attached}
 
 
+class DetachFileForm(forms.Form):
+    """One of the owner's files, no longer to answer from (a chip's remove button)."""
+
+    detach = forms.ModelChoiceField(queryset=UserFile.objects.for_user(None))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["detach"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = UserFile.objects.for_user(user)
+
+
 class ChatModelForm(forms.Form):
     """Which model answers in a chat, and what it is told first."""
 

@@ -178,6 +178,15 @@ def attach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
     return chat
 
 
+def detach_file(*, chat: ChatSession, file: UserFile) -> ChatSession:
+    """Stop the chat answering from this file (the file itself stays)."""
+    with transaction.atomic():
+        # Removed, not set from what was read: a file attached meanwhile stays.
+        chat.files.remove(file)
+        _publish_on_commit(chat.owner_id, _chat_event("chat.updated", chat, chat.owner))
+    return chat
+
+
 def delete_chat(*, chat: ChatSession) -> None:
     unfinished = ChatMessage.objects.for_user(chat.owner).filter(
         chat=chat, status__in=ChatMessage.UNFINISHED

@@ -17,6 +17,7 @@ from chats.forms import (
     ChatFlagForm,
     ChatModelForm,
     ComposerForm,
+    DetachFileForm,
     RenameForm,
 )
 from chats.models import ChatMessage, ChatSession
@@ -381,6 +382,20 @@ def delete_chat_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 @require_POST
 def chat_files_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_chat(request, chat_id)
+    if "detach" in request.POST:  # a chip's remove button: that file only
+        detached = DetachFileForm(request.POST, user=_user(request))
+        if not detached.is_valid():
+            messages.error(request, "Choose among your own files.")
+        else:
+            file = detached.cleaned_data["detach"]
+            services.detach_file(chat=chat, file=file)
+            messages.success(
+                request,
+                f"This chat no longer answers from {file.name}."
+                if selectors.files_of_chat(_user(request), chat).exists()
+                else "This chat now answers from all your files.",
+            )
+        return redirect("chat-detail", chat_id=chat.pk)
     form = ChatFilesForm(request.POST, user=_user(request))
     if not form.is_valid():
         messages.error(request, "Choose among your own files.")

@@ -17,7 +17,7 @@ from files.models import UserFile
 from files.selectors import CHOOSER_FILES
 from onyx_site import live_state
 from tests.conftest import api_tokens, bearer
-from tests.factories import make_file, many_files
+from tests.factories import make_chat, make_file, many_files
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +200,46 @@ def test_a_chat_with_more_files_attached_than_the_chooser_lists_shows_them_all_t
     assert [f for f in files if f'value="{f.pk}"' in chooser] == attached
     assert chooser.count("checked") == CHOOSER_FILES + 1
     assert "Your 2 older files are not listed here." in chooser
+
+
+def test_a_chip_removes_its_file_only_without_javascript(
+    alice: User, alice_client: Client, alice_chat: ChatSession, bob: User
+) -> None:
+    menu, notes, later = (
+        make_file(owner=alice, name=name) for name in ("Menü ☕.txt", "笔记.md", "Später 🕒.txt")
+    )
+    services.update_chat(chat=alice_chat, files=[menu, notes])
+    page = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
+    # Each chip's form names its own file, not the others: its size does not grow with them.
+    assert page.count('name="detach"') == 2
+    # Attached from another tab after this page was loaded: removing a chip keeps it.
+    services.attach_file(chat=alice_chat, file=later)
+    response = alice_client.post(f"/chats/{alice_chat.pk}/files/", {"detach": menu.pk})
+    assert response.status_code == 302
+    assert sorted(_attached(alice_chat)) == sorted([notes.name, later.name])
+    assert (
+        "no longer answers from Menü ☕.txt"
+        in alice_client.get(response["Location"]).content.decode()
+    )
+    # Another user's file, or no file at all: refused, and nothing changes.
+    [bobs] = many_files(bob, 1, name="Bob 秘密.txt")
+    for bad in ({"detach": bobs.pk}, {"detach": "x"}, {"detach": ""}):
+        response = alice_client.post(f"/chats/{alice_chat.pk}/files/", bad)
+        assert response.status_code == 302
+        assert (
+            "Choose among your own files."
+            in alice_client.get(response["Location"]).content.decode()
+        )
+        assert sorted(_attached(alice_chat)) == sorted([notes.name, later.name])
+    for file in (notes, later):
+        alice_client.post(f"/chats/{alice_chat.pk}/files/", {"detach": file.pk})
+    assert _attached(alice_chat) == []
+    page = alice_client.get(f"/chats/{alice_chat.pk}/").content.decode()
+    assert "This chat now answers from all your files." in page
+    # Another user's chat: not found.
+    bob_chat = make_chat(owner=bob)
+    response = alice_client.post(f"/chats/{bob_chat.pk}/files/", {"detach": menu.pk})
+    assert response.status_code == 404
 
 
 def test_a_few_files_are_all_listed(

@@ -414,6 +414,7 @@ def test_the_attachments_fragment_shows_the_chats_files_with_their_state(
     assert 'data-status="uploaded"' in chips
     assert "Waiting to be read" in chips
     assert "Answering from 2 files" in chips
-    # Removing one without JavaScript posts the others.
-    assert f'name="use_files" value="{waiting.pk}"' in chips
+    # Removing one without JavaScript posts that one only.
+    assert f'name="detach" value="{waiting.pk}"' in chips
+    assert 'type="hidden" name="use_files"' not in chips
     assert bob_client.get(f"/chats/{alice_chat.pk}/attachments/").status_code == 404
