@@ -53,7 +53,18 @@ class ChatFlagForm(forms.Form):
     )
 
 
-class ChatFilesForm(forms.Form):
+class _OwnFilesForm(forms.Form):
+    """A form whose file fields offer the user's own files only (another's is not a choice)."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._user = user
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):  # the multiple choice field too
+                field.queryset = UserFile.objects.for_user(user)
+
+
+class ChatFilesForm(_OwnFilesForm):
     """Which of the owner's files a chat answers from; none chosen means all of them. Any of
     them can be chosen; the chooser lists those of list_for_chooser(), with a checkbox each
     written by its template (Django's widget took 10 ms for 50)."""
@@ -63,14 +74,10 @@ class ChatFilesForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._user = user
+        super().__init__(*args, user=user, **kwargs)
         self.listed: list[file_selectors.ChooserFile] = []
         self.ticked: set[int] = set()
         self.unlisted = 0
-        field = self.fields["use_files"]
-        assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = UserFile.objects.for_user(user)
 
     def list_for_chooser(self, attached: list[UserFile]) -> None:
         """Offer `attached` (all of them, ticked) and the newest of the user's other files
@@ -79,16 +86,10 @@ class ChatFilesForm(forms.Form):
         self.ticked = {file.pk for file in attached}
 
 
-class DetachFileForm(forms.Form):
+class DetachFileForm(_OwnFilesForm):
     """One of the owner's files, no longer to answer from (a chip's remove button)."""
 
     detach = forms.ModelChoiceField(queryset=UserFile.objects.for_user(None))
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["detach"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = UserFile.objects.for_user(user)
 
 
 class ChatModelForm(forms.Form):
